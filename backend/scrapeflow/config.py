@@ -1,0 +1,112 @@
+"""Settings read from the environment (and `.env`); every default serves single-machine mode."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property, lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://localhost:8000"
+    web_url: str = "http://localhost:3000"
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+    log_level: str = "INFO"
+    log_format: str = ""  # "json" or "console"; empty picks by environment
+
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    invitation_days: int = 7
+    max_body_bytes: int = 1024 * 1024
+    login_failures_per_email: int = 10
+    login_failures_per_ip: int = 50
+    login_failure_window_seconds: int = 900
+
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    github_client_id: str = ""
+    github_client_secret: str = ""
+    github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    github_token_url: str = "https://github.com/login/oauth/access_token"
+    github_api_url: str = "https://api.github.com"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The async URL the application uses."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'scrapeflow.db').as_posix()}"
+        scheme, _, rest = url.partition("://")
+        driver = {
+            "sqlite": "sqlite+aiosqlite",
+            "sqlite+aiosqlite": "sqlite+aiosqlite",
+            "postgres": "postgresql+psycopg",
+            "postgresql": "postgresql+psycopg",
+            "postgresql+psycopg": "postgresql+psycopg",
+        }.get(scheme)
+        if driver is None:
+            raise ValueError(f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite or postgresql)")
+        return f"{driver}://{rest}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are `Secure` everywhere but a plain-HTTP localhost site."""
+        parts = urlsplit(self.public_url)
+        return not (parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"})
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        return self.secret_key or _local_secret(self.data_dir)
+
+
+def _local_secret(data_dir: Path) -> str:
+    """Single-machine mode keeps a generated secret under the data folder."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # atomic: the first process to start wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,52 @@
+"""All ORM models, one module per aggregate; import from here."""
+
+from scrapeflow.models.api_key import ApiKey
+from scrapeflow.models.audit import AuditLog
+from scrapeflow.models.billing import Payment, Subscription, UsageCounter
+from scrapeflow.models.bot import Bot, BotVersion
+from scrapeflow.models.execution import (
+    Execution,
+    ExecutionLog,
+    ExecutionStage,
+    ExecutionStatus,
+    ExecutionTrigger,
+    Page,
+    PageStatus,
+)
+from scrapeflow.models.export import DeliveryStatus, DestinationType, Delivery, ExportDestination
+from scrapeflow.models.organization import Invitation, Membership, Organization, Role
+from scrapeflow.models.result_row import ChangeStatus, ResultRow, ReviewStatus
+from scrapeflow.models.schedule import Schedule
+from scrapeflow.models.user import OAuthAccount, RefreshToken, User
+
+__all__ = [
+    "ApiKey",
+    "AuditLog",
+    "Bot",
+    "BotVersion",
+    "ChangeStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "DestinationType",
+    "Execution",
+    "ExecutionLog",
+    "ExecutionStage",
+    "ExecutionStatus",
+    "ExecutionTrigger",
+    "ExportDestination",
+    "Invitation",
+    "Membership",
+    "OAuthAccount",
+    "Organization",
+    "Page",
+    "PageStatus",
+    "Payment",
+    "RefreshToken",
+    "ResultRow",
+    "ReviewStatus",
+    "Role",
+    "Schedule",
+    "Subscription",
+    "UsageCounter",
+    "User",
+]
