@@ -58,6 +58,17 @@ def _index(table: str, *columns: str, unique: bool = False) -> None:
     op.create_index(f"{prefix}_{table}_{'_'.join(columns)}", table, list(columns), unique=unique)
 
 
+def _bot_document() -> list[sa.Column[object]]:
+    """The fields a bot and each of its versions share."""
+    return [
+        _str("name", 200),
+        sa.Column("description", sa.Text(), nullable=False),
+        _str("start_url", 2048, nullable=True),
+        sa.Column("workflow_json", JSON, nullable=False),
+        sa.Column("settings", JSON, nullable=False),
+    ]
+
+
 def upgrade() -> None:
     op.create_table(
         "organizations",
@@ -152,18 +163,11 @@ def upgrade() -> None:
     )
     _index("api_keys", "org_id", "created_at")
 
-    bot_document = [
-        _str("name", 200),
-        sa.Column("description", sa.Text(), nullable=False),
-        _str("start_url", 2048, nullable=True),
-        sa.Column("workflow_json", JSON, nullable=False),
-        sa.Column("settings", JSON, nullable=False),
-    ]
     op.create_table(
         "bots",
         _id(),
         _org_id(),
-        *bot_document,
+        *_bot_document(),
         _int("version"),
         _fk("created_by_id", "users", ondelete="SET NULL"),
         *_timestamps(),
@@ -176,7 +180,7 @@ def upgrade() -> None:
         _org_id(),
         _fk("bot_id", "bots", ondelete="CASCADE", nullable=False),
         _int("version"),
-        *[column.copy() for column in bot_document],
+        *_bot_document(),
         _str("message", 500),
         _fk("created_by_id", "users", ondelete="SET NULL"),
         *_timestamps(),

@@ -1,0 +1,68 @@
+"""HTTP endpoints for bots and their versions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from scrapeflow.auth.subject import BotsRead, BotsWrite
+from scrapeflow.bots import service as bots_service
+from scrapeflow.bots.schemas import Bot, BotCreate, BotSort, BotSummary, BotUpdate, BotVersion
+from scrapeflow.db import SessionDep
+from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
+
+router = APIRouter(prefix="/bots", tags=["bots"])
+
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number from the bot's history.")]
+
+
+@router.get("", summary="List bots")
+async def list_bots(
+    subject: BotsRead,
+    session: SessionDep,
+    page: PageParamsDep,
+    q: Annotated[str | None, Query(max_length=200, description="Only bots whose name contains this.")] = None,
+    sort: BotSort = BotSort.updated_at,
+    order: SortDirection = SortDirection.desc,
+) -> Page[BotSummary]:
+    items, next_cursor = await bots_service.list_bots(session, subject, page, query=q, sort=sort, direction=order)
+    return Page(items=[BotSummary.model_validate(bot) for bot in items], next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a bot")
+async def create_bot(body: BotCreate, subject: BotsWrite, session: SessionDep) -> Bot:
+    return Bot.model_validate(await bots_service.create(session, subject, body))
+
+
+@router.get("/{bot_id}", summary="Get a bot")
+async def get_bot(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> Bot:
+    return Bot.model_validate(await bots_service.get(session, subject, bot_id))
+
+
+@router.put("/{bot_id}", summary="Update a bot (saves a new version)")
+async def update_bot(bot_id: uuid.UUID, body: BotUpdate, subject: BotsWrite, session: SessionDep) -> Bot:
+    return Bot.model_validate(await bots_service.update_bot(session, subject, bot_id, body))
+
+
+@router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a bot")
+async def delete_bot(bot_id: uuid.UUID, subject: BotsWrite, session: SessionDep) -> None:
+    await bots_service.delete(session, subject, bot_id)
+
+
+@router.get("/{bot_id}/versions", summary="List a bot's versions")
+async def list_versions(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep, page: PageParamsDep) -> Page[BotVersion]:
+    items, next_cursor = await bots_service.list_versions(session, subject, bot_id, page)
+    return Page(items=[BotVersion.model_validate(v) for v in items], next_cursor=next_cursor)
+
+
+@router.get("/{bot_id}/versions/{version}", summary="Get one version of a bot")
+async def get_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsRead, session: SessionDep) -> BotVersion:
+    return BotVersion.model_validate(await bots_service.get_version(session, subject, bot_id, version))
+
+
+@router.post("/{bot_id}/versions/{version}/restore", summary="Restore a version")
+async def restore_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsWrite, session: SessionDep) -> Bot:
+    """Saves the old version's content as a new version."""
+    return Bot.model_validate(await bots_service.restore(session, subject, bot_id, version))

@@ -1,0 +1,94 @@
+"""Request and response bodies for bots and their versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
+
+WORKFLOW_EXAMPLE: dict[str, Any] = {
+    "nodes": [
+        {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"urls": ["https://example.com/"]}},
+        {
+            "id": "extract",
+            "type": "extract",
+            "position": {"x": 0, "y": 120},
+            "data": {"mode": "single", "fields": [{"name": "title", "selector": "h1", "selector_type": "css"}]},
+        },
+    ],
+    "edges": [{"id": "e1", "source": "start", "target": "extract"}],
+}
+
+
+def _workflow_document(value: dict[str, Any]) -> dict[str, Any]:
+    for key in ("nodes", "edges"):
+        if key in value and not isinstance(value[key], list):
+            raise ValueError(f"`{key}` must be a list")
+    return dict(ensure_storable(value))
+
+
+Workflow = Annotated[
+    dict[str, Any],
+    AfterValidator(_workflow_document),
+    Field(description="The React Flow document the editor saves: `{nodes, edges}`.", examples=[WORKFLOW_EXAMPLE]),
+]
+StartUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(lambda v: ensure_storable(v))]
+
+
+class BotSort(StrEnum):
+    created_at = "created_at"
+    updated_at = "updated_at"
+    name = "name"
+
+
+class BotCreate(InputSchema):
+    name: Name
+    description: LongText = ""
+    start_url: StartUrl | None = None
+    workflow_json: Workflow = Field(default_factory=lambda: {"nodes": [], "edges": []})
+
+
+class BotUpdate(InputSchema):
+    """Fields left out keep their value. Every update is saved as a new version."""
+
+    name: Name | None = None
+    description: LongText | None = None
+    start_url: StartUrl | None = None
+    workflow_json: Workflow | None = None
+    base_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version you edited; the update is refused (409) if someone saved a newer one meanwhile.",
+    )
+    message: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class BotSummary(Schema):
+    id: uuid.UUID
+    name: str
+    description: str
+    start_url: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Bot(BotSummary):
+    workflow_json: dict[str, Any]
+    settings: dict[str, Any]
+
+
+class BotVersion(Schema):
+    version: int
+    name: str
+    description: str
+    start_url: str | None
+    workflow_json: dict[str, Any]
+    message: str
+    created_by_id: uuid.UUID | None
+    created_at: datetime

@@ -1,0 +1,132 @@
+"""Bots: create, read, update with a version per save, restore, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.auth.subject import AuthSubject, scoped
+from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
+from scrapeflow.kit.errors import Conflict, NotFound
+from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
+from scrapeflow.models import Bot, BotVersion
+from scrapeflow.orgs import audit
+
+_SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.updated_at, BotSort.name: Bot.name}
+_DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
+
+
+async def list_bots(
+    session: AsyncSession,
+    subject: AuthSubject,
+    params: PageParams,
+    *,
+    query: str | None = None,
+    sort: BotSort = BotSort.updated_at,
+    direction: SortDirection = SortDirection.desc,
+) -> tuple[list[Bot], str | None]:
+    statement = scoped(select(Bot), subject, Bot)
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(func.lower(Bot.name).like(f"%{escaped.lower()}%", escape="\\"))
+    return await paginate(session, statement, params, sort=_SORT_COLUMNS[sort], tiebreak=Bot.id, direction=direction)
+
+
+async def get(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID) -> Bot:
+    bot = await session.scalar(scoped(select(Bot), subject, Bot).where(Bot.id == bot_id))
+    if bot is None:
+        raise NotFound("Bot not found.")
+    return bot
+
+
+def _snapshot(bot: Bot, subject: AuthSubject, message: str) -> BotVersion:
+    return BotVersion(
+        org_id=bot.org_id,
+        bot_id=bot.id,
+        version=bot.version,
+        message=message,
+        created_by_id=subject.user_id,
+        **{field: getattr(bot, field) for field in _DOCUMENT_FIELDS},
+    )
+
+
+async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate) -> Bot:
+    bot = Bot(
+        org_id=subject.org_id,
+        name=body.name,
+        description=body.description,
+        start_url=body.start_url,
+        workflow_json=body.workflow_json,
+        settings={},
+        version=1,
+        created_by_id=subject.user_id,
+    )
+    session.add(bot)
+    await session.flush()
+    session.add(_snapshot(bot, subject, "Created"))
+    await session.flush()
+    return bot
+
+
+async def _save_new_version(
+    session: AsyncSession, subject: AuthSubject, bot: Bot, changes: dict[str, Any], message: str, base_version: int | None
+) -> Bot:
+    """Apply changes and bump the version atomically, so two saves never claim one version number."""
+    statement = update(Bot).where(Bot.id == bot.id, Bot.org_id == subject.org_id)
+    if base_version is not None:
+        statement = statement.where(Bot.version == base_version)
+    result = await session.execute(
+        statement.values(version=Bot.version + 1, **changes).returning(Bot.version),
+        execution_options={"synchronize_session": False},
+    )
+    new_version = result.scalar_one_or_none()
+    if new_version is None:
+        raise Conflict(
+            "Someone saved this bot since you opened it; reload to see their changes.",
+            code="version_conflict",
+            details={"current_version": bot.version},
+        )
+    await session.refresh(bot)
+    session.add(_snapshot(bot, subject, message))
+    await session.flush()
+    return bot
+
+
+async def update_bot(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, body: BotUpdate) -> Bot:
+    bot = await get(session, subject, bot_id)
+    changes = body.model_dump(include={"name", "description", "start_url", "workflow_json"}, exclude_unset=True)
+    changes = {key: value for key, value in changes.items() if value is not None or key == "start_url"}
+    return await _save_new_version(session, subject, bot, changes, body.message or "Saved", body.base_version)
+
+
+async def delete(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID) -> None:
+    bot = await get(session, subject, bot_id)
+    audit.record_by(session, subject, "bot.deleted", target_type="bot", target_id=bot.id, data={"name": bot.name})
+    await session.delete(bot)
+    await session.flush()
+
+
+async def list_versions(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, params: PageParams) -> tuple[list[BotVersion], str | None]:
+    await get(session, subject, bot_id)
+    statement = scoped(select(BotVersion), subject, BotVersion).where(BotVersion.bot_id == bot_id)
+    return await paginate(session, statement, params, sort=BotVersion.version, tiebreak=BotVersion.id)
+
+
+async def get_version(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, version: int) -> BotVersion:
+    snapshot = await session.scalar(
+        scoped(select(BotVersion), subject, BotVersion).where(BotVersion.bot_id == bot_id, BotVersion.version == version)
+    )
+    if snapshot is None:
+        raise NotFound(f"Version {version} of this bot does not exist.")
+    return snapshot
+
+
+async def restore(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, version: int) -> Bot:
+    """Restoring writes a new version equal to the old one; history is never rewritten."""
+    bot = await get(session, subject, bot_id)
+    snapshot = await get_version(session, subject, bot_id, version)
+    changes = {field: getattr(snapshot, field) for field in _DOCUMENT_FIELDS}
+    return await _save_new_version(session, subject, bot, changes, f"Restored version {version}", None)

@@ -1,0 +1,34 @@
+"""Facts about the HTTP client making a request, for audit rows and per-IP limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from scrapeflow.config import Settings
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip: str
+    user_agent: str
+
+
+def get_client_info(request: Request) -> ClientInfo:
+    return ClientInfo(
+        ip=request.client.host if request.client else "unknown",
+        user_agent=request.headers.get("user-agent", "")[:255],
+    )
+
+
+ClientDep = Annotated[ClientInfo, Depends(get_client_info)]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

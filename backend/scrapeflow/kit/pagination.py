@@ -1,0 +1,101 @@
+"""Keyset pagination: every list takes `limit` and an opaque `cursor` and returns `next_cursor`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from scrapeflow.kit.errors import Unprocessable
+from scrapeflow.kit.schemas import Schema
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+
+
+class SortDirection(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="How many items to return (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` from the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            raise ValueError
+        values: list[Any] = []
+        for column, value in zip(columns, raw, strict=True):
+            python_type = column.type.python_type
+            if value is None or python_type in (str, int, bool):
+                values.append(value)
+            elif python_type is datetime:
+                values.append(datetime.fromisoformat(value))
+            else:
+                values.append(python_type(value))
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise Unprocessable("The cursor is not valid; start again without it.", code="invalid_cursor") from exc
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[tuple[Row]],
+    params: PageParams,
+    *,
+    sort: InstrumentedAttribute[Any],
+    tiebreak: InstrumentedAttribute[Any],
+    direction: SortDirection = SortDirection.desc,
+) -> tuple[list[Row], str | None]:
+    """Order by (sort, tiebreak) and continue strictly after the cursor's position."""
+    descending = direction is SortDirection.desc
+    if params.cursor:
+        last_sort, last_tie = _decode(params.cursor, [sort, tiebreak])
+        after = (sort < last_sort) if descending else (sort > last_sort)
+        tie_after = (tiebreak < last_tie) if descending else (tiebreak > last_tie)
+        statement = statement.where(or_(after, and_(sort == last_sort, tie_after)))
+    order = (sort.desc(), tiebreak.desc()) if descending else (sort.asc(), tiebreak.asc())
+    result = await session.scalars(statement.order_by(*order).limit(params.limit + 1))
+    rows = list(result)
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return rows, _encode([getattr(last, sort.key), getattr(last, tiebreak.key)])

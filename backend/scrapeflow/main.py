@@ -1,0 +1,141 @@
+"""The FastAPI application factory: middleware, error bodies, routers under /api/v1, probes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scrapeflow import __version__
+from scrapeflow.auth.endpoints import router as auth_router
+from scrapeflow.auth.endpoints import users_router
+from scrapeflow.bots.endpoints import router as bots_router
+from scrapeflow.config import Settings, get_settings
+from scrapeflow.db import create_engine, create_sessionmaker
+from scrapeflow.health import router as health_router
+from scrapeflow.kit.errors import AppError, TooManyRequests, error_body
+from scrapeflow.kit.ratelimit import FailureLimiter, create_storage
+from scrapeflow.observability.logging import configure_logging
+from scrapeflow.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from scrapeflow.orgs.endpoints import invitations_router
+from scrapeflow.orgs.endpoints import router as orgs_router
+
+logger = structlog.get_logger("scrapeflow")
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """
+ScrapeFlow runs no-code web-scraping bots. Sign in with `POST /api/v1/auth/login` and send the
+access token as `Authorization: Bearer <token>`, or use an organization API key (`sf_…`) the same way.
+Choose the organization with the `X-Org-Id` header; without it, your default organization is used.
+
+Every error has the body `{"error": {"code", "message", "details"}}`. Lists take `limit` and
+`cursor` and return `next_cursor`.
+"""
+TAGS = [
+    {"name": "auth", "description": "Sign up, sign in, tokens and OAuth."},
+    {"name": "users", "description": "Your own account."},
+    {"name": "organizations", "description": "Tenants, members and roles, invitations, API keys, audit log."},
+    {"name": "bots", "description": "Bots and their versions."},
+    {"name": "health", "description": "Probes for load balancers and orchestrators."},
+]
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable ids like `bots:list_bots` give the generated TypeScript client readable names."""
+    return f"{route.tags[0]}:{route.name}" if route.tags else route.name
+
+
+def _json_error(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(error_body(code, message, details)), status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        if exc.status_code == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return _json_error(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")}
+            for error in exc.errors()
+        ]
+        if any(error["type"] == "json_invalid" for error in errors):
+            return _json_error(400, "invalid_json", "The request body is not valid JSON.", errors)
+        first = errors[0] if errors else {"loc": [], "message": "invalid input"}
+        where = ".".join(str(part) for part in first["loc"] if part != "body") or "request"
+        return _json_error(422, "validation_error", f"{where}: {first['message']}", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        message = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase + "."
+        if exc.status_code == 413:
+            code = "payload_too_large"
+        return _json_error(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled_error", path=request.url.path)
+        return _json_error(500, "internal_error", "Something went wrong on our side; try again later.")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = create_engine(settings)
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        app.state.failure_limiter = FailureLimiter(
+            create_storage(settings), window_seconds=settings.login_failure_window_seconds
+        )
+        app.state.http = httpx.AsyncClient(timeout=15.0, follow_redirects=False)
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="ScrapeFlow API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID"],
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health_router)
+    for router in (auth_router, users_router, orgs_router, invitations_router, bots_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
