@@ -83,12 +83,12 @@ def new_database_url(backend: str, tmp: Path, postgres_databases: PostgresDataba
 @pytest.fixture(scope="session", params=BACKENDS)
 def settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_databases: PostgresDatabases
-) -> Iterator[Settings]:
+) -> Settings:
     tmp = tmp_path_factory.mktemp(request.param)
     configured = make_settings(tmp, new_database_url(request.param, tmp, postgres_databases))
     with pytest.MonkeyPatch.context() as monkeypatch:
         migrate(configured, monkeypatch)
-    yield configured
+    return configured
 
 
 @pytest.fixture(scope="session")

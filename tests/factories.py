@@ -24,7 +24,12 @@ class Actor:
 
 
 async def make_user(
-    session: AsyncSession, settings: Settings, *, email: str | None = None, password: str | None = None, name: str = "Test"
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str | None = None,
+    password: str | None = None,
+    name: str = "Test",
 ) -> Actor:
     """A user with a personal organization. Without a password no hash is computed (fast)."""
     user = await auth_service.create_user(

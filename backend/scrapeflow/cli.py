@@ -14,8 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def migrate_database() -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
@@ -85,9 +86,7 @@ def create_user(email: str, password: str, name: str | None) -> None:
         engine = create_engine(get_settings())
         try:
             async with session_scope(create_sessionmaker(engine)) as session:
-                user = await auth_service.create_user(
-                    session, email=body.email, password=body.password, name=body.name
-                )
+                user = await auth_service.create_user(session, email=body.email, password=body.password, name=body.name)
                 return str(user.id)
         finally:
             await engine.dispose()

@@ -56,7 +56,9 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}:{route.name}" if route.tags else route.name
 
 
-def _json_error(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def _json_error(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(jsonable_encoder(error_body(code, message, details)), status_code=status, headers=headers)
 
 

@@ -7,18 +7,26 @@ from scrapeflow.config import Settings
 from tests.factories import make_user
 
 
-async def test_create_update_and_restore_versions(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
+async def test_create_update_and_restore_versions(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
     owner = await make_user(session, settings)
-    created = await client.post("/api/v1/bots", json={"name": "Prices", "workflow_json": {"nodes": [], "edges": []}}, headers=owner.headers)
+    created = await client.post(
+        "/api/v1/bots", json={"name": "Prices", "workflow_json": {"nodes": [], "edges": []}}, headers=owner.headers
+    )
     assert created.status_code == 201, created.text
     bot = created.json()
     assert bot["version"] == 1
 
-    updated = await client.put(f"/api/v1/bots/{bot['id']}", json={"name": "Prices v2", "base_version": 1}, headers=owner.headers)
+    updated = await client.put(
+        f"/api/v1/bots/{bot['id']}", json={"name": "Prices v2", "base_version": 1}, headers=owner.headers
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["version"] == 2
 
-    stale = await client.put(f"/api/v1/bots/{bot['id']}", json={"name": "lost", "base_version": 1}, headers=owner.headers)
+    stale = await client.put(
+        f"/api/v1/bots/{bot['id']}", json={"name": "lost", "base_version": 1}, headers=owner.headers
+    )
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "version_conflict"
 

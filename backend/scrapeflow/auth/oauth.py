@@ -133,7 +133,9 @@ def check_state(settings: Settings, provider: Provider, cookie: str | None, stat
     return str(claims["verifier"]), safe_redirect_path(claims.get("next"))
 
 
-async def _exchange_code(client: httpx.AsyncClient, settings: Settings, provider: Provider, code: str, verifier: str) -> str:
+async def _exchange_code(
+    client: httpx.AsyncClient, settings: Settings, provider: Provider, code: str, verifier: str
+) -> str:
     response = await client.post(
         provider.token_url,
         data={
@@ -157,7 +159,9 @@ async def _fetch_profile(client: httpx.AsyncClient, settings: Settings, provider
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     if provider.name == "google":
         info = (await client.get(settings.google_userinfo_url, headers=headers)).raise_for_status().json()
-        return Profile(str(info["sub"]), str(info["email"]).lower(), bool(info.get("email_verified")), info.get("name") or "")
+        return Profile(
+            str(info["sub"]), str(info["email"]).lower(), bool(info.get("email_verified")), info.get("name") or ""
+        )
     api = settings.github_api_url.rstrip("/")
     info = (await client.get(f"{api}/user", headers=headers)).raise_for_status().json()
     emails = (await client.get(f"{api}/user/emails", headers=headers)).raise_for_status().json()
@@ -199,7 +203,9 @@ async def complete(
                 session, email=profile.email, password=None, name=profile.name or None, email_verified=True
             )
         session.add(
-            OAuthAccount(user_id=user.id, provider=provider.name, provider_account_id=profile.account_id, email=profile.email)
+            OAuthAccount(
+                user_id=user.id, provider=provider.name, provider_account_id=profile.account_id, email=profile.email
+            )
         )
     if user is None or not user.is_active:
         raise OAuthError("This account is disabled.", code="account_disabled")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from scrapeflow.kit.schemas import InputSchema, Name, Schema
 
@@ -28,16 +28,20 @@ class UserRegister(InputSchema):
     password: Password
     name: Name | None = None
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}]}
-    }
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}]
+        }
+    )
 
 
 class UserLogin(InputSchema):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
-    model_config = {"json_schema_extra": {"examples": [{"email": "ada@example.com", "password": "correct horse battery"}]}}
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ada@example.com", "password": "correct horse battery"}]}
+    )
 
 
 class UserUpdate(InputSchema):
@@ -60,7 +64,7 @@ class User(Schema):
 
 class Token(Schema):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 

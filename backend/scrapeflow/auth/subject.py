@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVarTuple
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scrapeflow.auth.permissions import Permission, ROLE_PERMISSIONS, role_for_scopes
+from scrapeflow.auth.permissions import ROLE_PERMISSIONS, Permission, role_for_scopes
 from scrapeflow.auth.tokens import decode_access_token
 from scrapeflow.config import Settings
 from scrapeflow.db import SessionDep
@@ -59,10 +59,10 @@ class AuthSubject:
         return permission in ROLE_PERMISSIONS[self.role]
 
 
-M = TypeVar("M")
+Columns = TypeVarTuple("Columns")
 
 
-def scoped(statement: Select[tuple[M]], subject: AuthSubject, model: Any) -> Select[tuple[M]]:
+def scoped(statement: Select[*Columns], subject: AuthSubject, model: Any) -> Select[*Columns]:
     """The tenancy choke point: restrict a query on a tenant-owned model to the subject's organization."""
     return statement.where(model.org_id == subject.org_id)
 
@@ -173,4 +173,3 @@ MembersManage = Annotated[AuthSubject, Depends(require(Permission.members_manage
 KeysManage = Annotated[AuthSubject, Depends(require(Permission.keys_manage))]
 AuditRead = Annotated[AuthSubject, Depends(require(Permission.audit_read))]
 OrgDelete = Annotated[AuthSubject, Depends(require(Permission.org_delete))]
-

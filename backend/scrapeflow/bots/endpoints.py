@@ -52,7 +52,9 @@ async def delete_bot(bot_id: uuid.UUID, subject: BotsWrite, session: SessionDep)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")
-async def list_versions(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep, page: PageParamsDep) -> Page[BotVersion]:
+async def list_versions(
+    bot_id: uuid.UUID, subject: BotsRead, session: SessionDep, page: PageParamsDep
+) -> Page[BotVersion]:
     items, next_cursor = await bots_service.list_versions(session, subject, bot_id, page)
     return Page(items=[BotVersion.model_validate(v) for v in items], next_cursor=next_cursor)
 

@@ -72,7 +72,12 @@ async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate) -
 
 
 async def _save_new_version(
-    session: AsyncSession, subject: AuthSubject, bot: Bot, changes: dict[str, Any], message: str, base_version: int | None
+    session: AsyncSession,
+    subject: AuthSubject,
+    bot: Bot,
+    changes: dict[str, Any],
+    message: str,
+    base_version: int | None,
 ) -> Bot:
     """Apply changes and bump the version atomically, so two saves never claim one version number."""
     statement = update(Bot).where(Bot.id == bot.id, Bot.org_id == subject.org_id)
@@ -109,7 +114,9 @@ async def delete(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID)
     await session.flush()
 
 
-async def list_versions(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, params: PageParams) -> tuple[list[BotVersion], str | None]:
+async def list_versions(
+    session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, params: PageParams
+) -> tuple[list[BotVersion], str | None]:
     await get(session, subject, bot_id)
     statement = scoped(select(BotVersion), subject, BotVersion).where(BotVersion.bot_id == bot_id)
     return await paginate(session, statement, params, sort=BotVersion.version, tiebreak=BotVersion.id)
@@ -117,7 +124,9 @@ async def list_versions(session: AsyncSession, subject: AuthSubject, bot_id: uui
 
 async def get_version(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, version: int) -> BotVersion:
     snapshot = await session.scalar(
-        scoped(select(BotVersion), subject, BotVersion).where(BotVersion.bot_id == bot_id, BotVersion.version == version)
+        scoped(select(BotVersion), subject, BotVersion).where(
+            BotVersion.bot_id == bot_id, BotVersion.version == version
+        )
     )
     if snapshot is None:
         raise NotFound(f"Version {version} of this bot does not exist.")

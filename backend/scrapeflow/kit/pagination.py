@@ -36,9 +36,7 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="How many items to return (1–200).")] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` from the previous page.")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` from the previous page.")] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)
 
@@ -77,7 +75,7 @@ def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
 
 async def paginate(
     session: AsyncSession,
-    statement: Select[tuple[Row]],
+    statement: Select[Row],
     params: PageParams,
     *,
     sort: InstrumentedAttribute[Any],

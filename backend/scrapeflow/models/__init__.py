@@ -13,7 +13,7 @@ from scrapeflow.models.execution import (
     Page,
     PageStatus,
 )
-from scrapeflow.models.export import DeliveryStatus, DestinationType, Delivery, ExportDestination
+from scrapeflow.models.export import Delivery, DeliveryStatus, DestinationType, ExportDestination
 from scrapeflow.models.organization import Invitation, Membership, Organization, Role
 from scrapeflow.models.result_row import ChangeStatus, ResultRow, ReviewStatus
 from scrapeflow.models.schedule import Schedule

@@ -26,7 +26,5 @@ class OrgOwnedMixin:
     """A tenant-owned row: `org_id` is set on insert and every query filters by it."""
 
     @declared_attr
-    def org_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(
-            Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, sort_order=-90
-        )
+    def org_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (declared_attr receives the class)
+        return mapped_column(Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, sort_order=-90)

@@ -40,9 +40,7 @@ class Payment(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
         Index(None, "org_id", "created_at"),
     )
 
-    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("subscriptions.id", ondelete="SET NULL")
-    )
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("subscriptions.id", ondelete="SET NULL"))
     provider: Mapped[str] = mapped_column(String(16))
     provider_payment_id: Mapped[str] = mapped_column(String(255))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -52,12 +52,8 @@ class Delivery(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
         Index(None, "status", "next_attempt_at"),
     )
 
-    destination_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("export_destinations.id", ondelete="CASCADE")
-    )
-    execution_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("executions.id", ondelete="CASCADE")
-    )
+    destination_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("export_destinations.id", ondelete="CASCADE"))
+    execution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("executions.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(64))
     status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus), default=DeliveryStatus.pending)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

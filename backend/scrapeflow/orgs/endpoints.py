@@ -35,13 +35,14 @@ router = APIRouter(prefix="/orgs", tags=["organizations"])
 invitations_router = APIRouter(prefix="/invitations", tags=["organizations"])
 
 
-
 def _with_role(organization: models.Organization, role: models.Role) -> OrganizationWithRole:
     return OrganizationWithRole(**Organization.model_validate(organization).model_dump(), role=role)
 
 
 def _member(membership: models.Membership, user: models.User) -> Member:
-    return Member(user_id=user.id, email=user.email, name=user.name, role=membership.role, joined_at=membership.created_at)
+    return Member(
+        user_id=user.id, email=user.email, name=user.name, role=membership.role, joined_at=membership.created_at
+    )
 
 
 @router.get("", summary="List your organizations")

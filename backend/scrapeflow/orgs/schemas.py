@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from scrapeflow.auth.permissions import ApiKeyScope
 from scrapeflow.auth.schemas import Email
@@ -17,7 +17,7 @@ from scrapeflow.models import Role
 class OrganizationCreate(InputSchema):
     name: Name
 
-    model_config = {"json_schema_extra": {"examples": [{"name": "Acme price watch"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Acme price watch"}]})
 
 
 class OrganizationUpdate(InputSchema):
@@ -53,7 +53,7 @@ class InvitationCreate(InputSchema):
     email: Email
     role: Role = Role.viewer
 
-    model_config = {"json_schema_extra": {"examples": [{"email": "grace@example.com", "role": "editor"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "grace@example.com", "role": "editor"}]})
 
 
 class Invitation(Schema):
@@ -77,7 +77,7 @@ class ApiKeyCreate(InputSchema):
     name: Name
     scopes: list[ApiKeyScope] = Field(min_length=1, max_length=2)
 
-    model_config = {"json_schema_extra": {"examples": [{"name": "Zapier", "scopes": ["read", "write"]}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Zapier", "scopes": ["read", "write"]}]})
 
 
 class ApiKey(Schema):

@@ -72,9 +72,7 @@ async def rename(session: AsyncSession, subject: AuthSubject, name: str) -> Orga
 
 async def delete(session: AsyncSession, subject: AuthSubject) -> None:
     organization = await get(session, subject)
-    await session.execute(
-        update(User).where(User.default_org_id == organization.id).values(default_org_id=None)
-    )
+    await session.execute(update(User).where(User.default_org_id == organization.id).values(default_org_id=None))
     await session.delete(organization)
     await session.flush()
 
@@ -139,7 +137,9 @@ async def remove_member(session: AsyncSession, subject: AuthSubject, user_id: uu
     if user_id != subject.user_id:
         _check_may_manage(subject, membership.role)
     if membership.role is Role.owner and await _owner_count(session, subject.org_id) <= 1:
-        raise Conflict("The last owner cannot leave; make someone else owner or delete the organization.", code="last_owner")
+        raise Conflict(
+            "The last owner cannot leave; make someone else owner or delete the organization.", code="last_owner"
+        )
     await session.execute(
         update(User).where(User.id == user_id, User.default_org_id == subject.org_id).values(default_org_id=None)
     )
@@ -156,7 +156,9 @@ async def invite(
 ) -> tuple[Invitation, str]:
     _check_may_manage(subject, Role.viewer, role)
     already = await session.scalar(
-        scoped(select(Membership.id), subject, Membership).join(User, User.id == Membership.user_id).where(User.email == email)
+        scoped(select(Membership.id), subject, Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(User.email == email)
     )
     if already is not None:
         raise Conflict("This person is already a member.", code="already_member")
@@ -171,7 +173,14 @@ async def invite(
     )
     session.add(invitation)
     await session.flush()
-    audit.record_by(session, subject, "member.invited", target_type="invitation", target_id=invitation.id, data={"email": email, "role": role.value})
+    audit.record_by(
+        session,
+        subject,
+        "member.invited",
+        target_type="invitation",
+        target_id=invitation.id,
+        data={"email": email, "role": role.value},
+    )
     return invitation, token
 
 
@@ -185,7 +194,9 @@ async def list_invitations(session: AsyncSession, subject: AuthSubject) -> list[
 
 
 async def revoke_invitation(session: AsyncSession, subject: AuthSubject, invitation_id: uuid.UUID) -> None:
-    invitation = await session.scalar(scoped(select(Invitation), subject, Invitation).where(Invitation.id == invitation_id))
+    invitation = await session.scalar(
+        scoped(select(Invitation), subject, Invitation).where(Invitation.id == invitation_id)
+    )
     if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise NotFound("Invitation not found.")
     invitation.revoked_at = utcnow()
@@ -203,9 +214,14 @@ async def accept_invitation(session: AsyncSession, user: User, token: str) -> tu
         or invitation.accepted_at is not None
         or invitation.expires_at <= utcnow()
     ):
-        raise NotFound("This invitation is invalid, was already used or has expired; ask for a new one.", code="invalid_invitation")
+        raise NotFound(
+            "This invitation is invalid, was already used or has expired; ask for a new one.", code="invalid_invitation"
+        )
     if invitation.email != user.email:
-        raise Forbidden(f"This invitation was sent to another email address; sign in as that person.", code="invitation_email_mismatch")
+        raise Forbidden(
+            "This invitation was sent to another email address; sign in as that person.",
+            code="invitation_email_mismatch",
+        )
     exists = await session.scalar(
         select(Membership.id).where(Membership.org_id == invitation.org_id, Membership.user_id == user.id)
     )
@@ -215,7 +231,12 @@ async def accept_invitation(session: AsyncSession, user: User, token: str) -> tu
     membership = Membership(org_id=invitation.org_id, user_id=user.id, role=invitation.role)
     session.add(membership)
     audit.record(
-        session, org_id=invitation.org_id, action="member.joined", user_id=user.id, target_type="user", target_id=user.id,
+        session,
+        org_id=invitation.org_id,
+        action="member.joined",
+        user_id=user.id,
+        target_type="user",
+        target_id=user.id,
         data={"role": invitation.role.value},
     )
     await session.flush()
@@ -227,7 +248,9 @@ async def accept_invitation(session: AsyncSession, user: User, token: str) -> tu
 # API keys
 
 
-async def list_api_keys(session: AsyncSession, subject: AuthSubject, params: PageParams) -> tuple[list[ApiKey], str | None]:
+async def list_api_keys(
+    session: AsyncSession, subject: AuthSubject, params: PageParams
+) -> tuple[list[ApiKey], str | None]:
     statement = scoped(select(ApiKey), subject, ApiKey).where(ApiKey.revoked_at.is_(None))
     return await paginate(session, statement, params, sort=ApiKey.created_at, tiebreak=ApiKey.id)
 
@@ -248,7 +271,14 @@ async def create_api_key(
     )
     session.add(api_key)
     await session.flush()
-    audit.record_by(session, subject, "api_key.created", target_type="api_key", target_id=api_key.id, data={"name": name, "scopes": api_key.scopes})
+    audit.record_by(
+        session,
+        subject,
+        "api_key.created",
+        target_type="api_key",
+        target_id=api_key.id,
+        data={"name": name, "scopes": api_key.scopes},
+    )
     return api_key, key
 
 
@@ -259,6 +289,7 @@ async def revoke_api_key(session: AsyncSession, subject: AuthSubject, key_id: uu
     if api_key is None:
         raise NotFound("API key not found.")
     api_key.revoked_at = utcnow()
-    audit.record_by(session, subject, "api_key.revoked", target_type="api_key", target_id=api_key.id, data={"name": api_key.name})
+    audit.record_by(
+        session, subject, "api_key.revoked", target_type="api_key", target_id=api_key.id, data={"name": api_key.name}
+    )
     await session.flush()
-
