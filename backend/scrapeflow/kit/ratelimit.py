@@ -14,7 +14,7 @@ from scrapeflow.config import Settings
 
 def create_storage(settings: Settings) -> Storage:
     if settings.redis_url:
-        storage = storage_from_string(f"async+{settings.redis_url}")
+        storage = storage_from_string(f"async+{settings.redis_url}", implementation="redispy")
         assert isinstance(storage, Storage)
         return storage
     return MemoryStorage()

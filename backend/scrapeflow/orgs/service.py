@@ -52,7 +52,7 @@ async def list_for_caller(session: AsyncSession, caller: User | ApiKey) -> list[
         .where(Membership.user_id == caller.id)
         .order_by(Organization.created_at, Organization.id)
     )
-    return [(organization, role) for organization, role in rows.tuples()]
+    return [(organization, role) for organization, role in rows]
 
 
 async def get(session: AsyncSession, subject: AuthSubject) -> Organization:
@@ -86,7 +86,7 @@ async def list_members(session: AsyncSession, subject: AuthSubject) -> list[tupl
         .join(User, User.id == Membership.user_id)
         .order_by(Membership.created_at, Membership.id)
     )
-    return [(membership, user) for membership, user in rows.tuples()]
+    return [(membership, user) for membership, user in rows]
 
 
 async def _member(session: AsyncSession, subject: AuthSubject, user_id: uuid.UUID) -> Membership:

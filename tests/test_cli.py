@@ -1,0 +1,97 @@
+"""The `scrapeflow` command, run as a user would: in a fresh folder, with no configuration."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SCRAPEFLOW = str(Path(sys.executable).with_name("scrapeflow"))
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_DIR"}}
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [SCRAPEFLOW, "run", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+                assert time.monotonic() < deadline, "scrapeflow run did not answer within 30 s"
+                time.sleep(0.2)
+        assert ready.json()["status"] == "ready"
+        register = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/register",
+            json={"email": "first@example.com", "password": "a long password"},
+        )
+        assert register.status_code == 201
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"email": "first@example.com", "password": "a long password"},
+        )
+        assert login.status_code == 200
+        assert (tmp_path / "data" / "scrapeflow.db").is_file()
+        assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_migrate_and_create_user(tmp_path: Path) -> None:
+    env = clean_env()
+    migrated = subprocess.run([SCRAPEFLOW, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert migrated.returncode == 0, migrated.stderr
+    created = subprocess.run(
+        [SCRAPEFLOW, "create-user", "--email", "Ops@Example.com", "--name", "Ops"],
+        cwd=tmp_path,
+        env=env,
+        input="a long password\na long password\n",
+        capture_output=True,
+        text=True,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Created user ops@example.com" in created.stdout
+    duplicate = subprocess.run(
+        [SCRAPEFLOW, "create-user", "--email", "ops@example.com", "--password", "another password"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+    short = subprocess.run(
+        [SCRAPEFLOW, "create-user", "--email", "x@example.com", "--password", "short"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert short.returncode == 2
+    assert "password" in short.stderr
