@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from scrapeflow.cli import migrate_database
@@ -115,8 +117,8 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-@pytest.fixture
-async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[object]:
+@asynccontextmanager
+async def build_app(settings: Settings, session: AsyncSession) -> AsyncIterator[FastAPI]:
     """The real application; each request runs in a savepoint of the test's transaction,
     released on success and rolled back on error, exactly like the production unit of work."""
     application = create_app(settings)
@@ -136,6 +138,12 @@ async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[object
 
     application.dependency_overrides[get_session] = request_session
     async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def app(settings: Settings, session: AsyncSession) -> AsyncIterator[FastAPI]:
+    async with build_app(settings, session) as application:
         yield application
 
 

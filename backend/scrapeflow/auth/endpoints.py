@@ -152,11 +152,11 @@ async def oauth_callback(
         verifier, next_path = oauth.check_state(settings, chosen, state_cookie, state)
         if error or not code:
             raise oauth.OAuthError("The sign-in was cancelled.", code="oauth_cancelled")
-        signed_in = await oauth.complete(
-            session, settings, chosen, code=code, verifier=verifier, client=client, http=http
-        )
+        async with session.begin_nested():  # a refused sign-in leaves no half-made account behind
+            signed_in = await oauth.complete(
+                session, settings, chosen, code=code, verifier=verifier, client=client, http=http
+            )
     except oauth.OAuthError as exc:
-        await session.rollback()
         response = RedirectResponse(f"{web}/login?error={exc.code}", status_code=status.HTTP_302_FOUND)
     else:
         response = RedirectResponse(f"{web}{next_path}", status_code=status.HTTP_302_FOUND)

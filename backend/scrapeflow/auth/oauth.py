@@ -159,9 +159,9 @@ async def _fetch_profile(client: httpx.AsyncClient, settings: Settings, provider
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     if provider.name == "google":
         info = (await client.get(settings.google_userinfo_url, headers=headers)).raise_for_status().json()
-        return Profile(
-            str(info["sub"]), str(info["email"]).lower(), bool(info.get("email_verified")), info.get("name") or ""
-        )
+        # Some Google endpoints send the flag as a string, and bool("false") is True.
+        verified = info.get("email_verified") in (True, "true")
+        return Profile(str(info["sub"]), str(info["email"]).lower(), verified, info.get("name") or "")
     api = settings.github_api_url.rstrip("/")
     info = (await client.get(f"{api}/user", headers=headers)).raise_for_status().json()
     emails = (await client.get(f"{api}/user/emails", headers=headers)).raise_for_status().json()
@@ -202,6 +202,12 @@ async def complete(
             user = await auth_service.create_user(
                 session, email=profile.email, password=None, name=profile.name or None, email_verified=True
             )
+        elif not user.email_verified:
+            # Whoever registered this address never proved they own it; the provider just did. Their
+            # password and sessions go, so someone who pre-registered a victim's email can't share the account.
+            user.email_verified = True
+            user.password_hash = None
+            await auth_service.revoke_all_sessions(session, user)
         session.add(
             OAuthAccount(
                 user_id=user.id, provider=provider.name, provider_account_id=profile.account_id, email=profile.email
