@@ -12,6 +12,8 @@ from scrapeflow.auth.tokens import create_access_token
 from scrapeflow.config import Settings
 from scrapeflow.models import Membership, Organization, Role, User
 
+START_URL = "https://shop.example.com/products"
+
 
 @dataclass
 class Actor:

@@ -15,7 +15,7 @@ from scrapeflow.config import Environment, Settings
 from scrapeflow.main import create_app
 from scrapeflow.models import Bot, User
 from scrapeflow.observability.logging import configure_logging
-from tests.factories import make_user
+from tests.factories import START_URL, make_user
 
 
 def assert_error_body(response: httpx.Response, status: int, code: str | None = None) -> dict[str, object]:
@@ -84,6 +84,8 @@ BAD_BODIES: list[tuple[str, bytes, int, str]] = [
     ("NUL byte", b'{"name": "a\\u0000b"}', 422, "validation_error"),
     ("lone surrogate", b'{"name": "a\\ud800b"}', 422, "validation_error"),
     ("control char in workflow key", b'{"name": "ok", "workflow_json": {"\\u0007": 1}}', 422, "validation_error"),
+    ("invalid workflow", b'{"name": "ok", "workflow_json": {"nodes": [], "edges": []}}', 422, "invalid_workflow"),
+    ("neither workflow nor start URL", b'{"name": "ok"}', 422, "validation_error"),
     ("nodes not a list", b'{"name": "ok", "workflow_json": {"nodes": {}}}', 422, "validation_error"),
     ("invalid UTF-8", b'{"name": "\xff\xfe"}', 400, "bad_request"),
     ("name too long", json.dumps({"name": "x" * 201}).encode(), 422, "validation_error"),
@@ -107,7 +109,7 @@ async def test_unicode_that_is_valid_is_kept(
 ) -> None:
     actor = await make_user(session, settings)
     name = "Prix 💶 — 価格 e\u0301"  # the decomposed é is stored composed (NFC)
-    created = await client.post("/api/v1/bots", json={"name": name}, headers=actor.headers)
+    created = await client.post("/api/v1/bots", json={"name": name, "start_url": START_URL}, headers=actor.headers)
     assert created.status_code == 201
     assert created.json()["name"] == "Prix 💶 — 価格 é"
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scrapeflow.auth.tokens import ALGORITHM, AUDIENCE, ISSUER, create_access_token
 from scrapeflow.config import Settings
 from scrapeflow.models import AuditLog, RefreshToken
-from tests.factories import make_user
+from tests.factories import START_URL, make_user
 
 PASSWORD = "correct horse battery"
 
@@ -232,7 +232,7 @@ async def test_api_keys_act_within_their_scope_and_can_be_revoked(
     key_headers = {"Authorization": f"Bearer {key}"}
 
     assert (await client.get("/api/v1/bots", headers=key_headers)).status_code == 200
-    write = await client.post("/api/v1/bots", json={"name": "x"}, headers=key_headers)
+    write = await client.post("/api/v1/bots", json={"name": "x", "start_url": START_URL}, headers=key_headers)
     assert write.status_code == 403
     assert write.json()["error"]["code"] == "insufficient_role"
 
@@ -260,7 +260,9 @@ async def test_write_key_cannot_manage_members_or_keys(
         f"/api/v1/orgs/{org_id}/api-keys", json={"name": "writer", "scopes": ["write"]}, headers=owner.headers
     )
     key_headers = {"Authorization": f"Bearer {created.json()['key']}"}
-    assert (await client.post("/api/v1/bots", json={"name": "ok"}, headers=key_headers)).status_code == 201
+    assert (
+        await client.post("/api/v1/bots", json={"name": "ok", "start_url": START_URL}, headers=key_headers)
+    ).status_code == 201
     more_keys = await client.post(
         f"/api/v1/orgs/{org_id}/api-keys", json={"name": "escalate", "scopes": ["write"]}, headers=key_headers
     )

@@ -6,16 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.config import Settings
 from scrapeflow.models import AuditLog, BotVersion
-from tests.factories import make_user
+from tests.factories import START_URL, make_user
+
+EXTRACT_TITLE = {"mode": "single", "fields": [{"name": "title", "selector": "h1"}]}
 
 
 async def test_create_update_and_restore_versions(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     owner = await make_user(session, settings)
-    created = await client.post(
-        "/api/v1/bots", json={"name": "Prices", "workflow_json": {"nodes": [], "edges": []}}, headers=owner.headers
-    )
+    created = await client.post("/api/v1/bots", json={"name": "Prices", "start_url": START_URL}, headers=owner.headers)
     assert created.status_code == 201, created.text
     bot = created.json()
     assert bot["version"] == 1
@@ -47,7 +47,9 @@ async def test_list_paginates_searches_and_sorts(
     owner = await make_user(session, settings)
     names = [f"Bot {index:02d}" for index in range(25)] + ["Price_watch 100%"]
     for name in names:
-        assert (await client.post("/api/v1/bots", json={"name": name}, headers=owner.headers)).status_code == 201
+        assert (
+            await client.post("/api/v1/bots", json={"name": name, "start_url": START_URL}, headers=owner.headers)
+        ).status_code == 201
 
     seen: list[str] = []
     cursor = None
@@ -87,12 +89,21 @@ async def test_workflow_round_trip_keeps_unknown_presentation_keys(
     owner = await make_user(session, settings)
     workflow = {
         "nodes": [
-            {"id": "n1", "type": "start", "position": {"x": 1.5, "y": -2}, "data": {"urls": []}, "selected": True}
+            {
+                "id": "n1",
+                "type": "start",
+                "position": {"x": 1.5, "y": -2},
+                "data": {"urls": [START_URL], "label": "Shop", "color": "#ff0"},
+                "selected": True,
+                "measured": {"width": 180, "height": 40},
+            },
+            {"id": "n2", "type": "extract", "position": {"x": 0, "y": 90}, "data": EXTRACT_TITLE},
         ],
-        "edges": [],
+        "edges": [{"id": "e1", "source": "n1", "target": "n2", "animated": True}],
         "viewport": {"x": 0, "y": 0, "zoom": 1.25},
     }
     created = await client.post("/api/v1/bots", json={"name": "rt", "workflow_json": workflow}, headers=owner.headers)
+    assert created.status_code == 201, created.text
     fetched = await client.get(f"/api/v1/bots/{created.json()['id']}", headers=owner.headers)
     assert fetched.json()["workflow_json"] == workflow
 
@@ -101,7 +112,9 @@ async def test_delete_writes_audit_and_cascades_versions(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     owner = await make_user(session, settings)
-    bot = (await client.post("/api/v1/bots", json={"name": "Short-lived"}, headers=owner.headers)).json()
+    bot = (
+        await client.post("/api/v1/bots", json={"name": "Short-lived", "start_url": START_URL}, headers=owner.headers)
+    ).json()
     await client.put(f"/api/v1/bots/{bot['id']}", json={"description": "v2"}, headers=owner.headers)
     assert (await client.delete(f"/api/v1/bots/{bot['id']}", headers=owner.headers)).status_code == 204
     assert (await client.get(f"/api/v1/bots/{bot['id']}", headers=owner.headers)).status_code == 404
@@ -115,7 +128,7 @@ async def test_delete_writes_audit_and_cascades_versions(
 
 async def test_unknown_version_is_404(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
     owner = await make_user(session, settings)
-    bot = (await client.post("/api/v1/bots", json={"name": "v"}, headers=owner.headers)).json()
+    bot = (await client.post("/api/v1/bots", json={"name": "v", "start_url": START_URL}, headers=owner.headers)).json()
     assert (await client.get(f"/api/v1/bots/{bot['id']}/versions/7", headers=owner.headers)).status_code == 404
     assert (await client.post(f"/api/v1/bots/{bot['id']}/versions/7/restore", headers=owner.headers)).status_code == 404
     assert (await client.get(f"/api/v1/bots/{bot['id']}/versions/0", headers=owner.headers)).status_code == 422

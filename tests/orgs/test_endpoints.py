@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.config import Settings
 from scrapeflow.models import Membership, Organization, Role
-from tests.factories import add_member, make_user
+from tests.factories import START_URL, add_member, make_user
 
 
 async def test_create_organization_and_switch_with_x_org_id(
@@ -27,7 +27,9 @@ async def test_create_organization_and_switch_with_x_org_id(
     assert {org["name"] for org in orgs.json()} == {"Test's workspace", "Acme"}
 
     in_acme = await client.post(
-        "/api/v1/bots", json={"name": "acme bot"}, headers={**ada.headers, "X-Org-Id": acme["id"]}
+        "/api/v1/bots",
+        json={"name": "acme bot", "start_url": START_URL},
+        headers={**ada.headers, "X-Org-Id": acme["id"]},
     )
     assert in_acme.status_code == 201
     default_list = await client.get("/api/v1/bots", headers=ada.headers)
@@ -133,9 +135,11 @@ async def test_leaving_and_last_owner(client: httpx.AsyncClient, session: AsyncS
 
 async def test_owner_deletes_organization(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
     owner = await make_user(session, settings)
-    created = (await client.post("/api/v1/orgs", json={"name": "Doomed"}, headers=owner.headers)).json()
+    created = (
+        await client.post("/api/v1/orgs", json={"name": "Doomed"}, headers=owner.headers)
+    ).json()
     headers = {**owner.headers, "X-Org-Id": created["id"]}
-    await client.post("/api/v1/bots", json={"name": "goes too"}, headers=headers)
+    await client.post("/api/v1/bots", json={"name": "goes too", "start_url": START_URL}, headers=headers)
     deleted = await client.delete(f"/api/v1/orgs/{created['id']}", headers=owner.headers)
     assert deleted.status_code == 204
     session.expunge_all()
@@ -149,7 +153,9 @@ async def test_delete_account_removes_solo_organizations(
     ada = await make_user(session, settings)
     personal = ada.user.default_org_id
     teammate = await make_user(session, settings)
-    shared = (await client.post("/api/v1/orgs", json={"name": "Shared"}, headers=ada.headers)).json()
+    shared = (
+        await client.post("/api/v1/orgs", json={"name": "Shared"}, headers=ada.headers)
+    ).json()
     await add_member(session, uuid.UUID(shared["id"]), teammate.user, Role.editor)
 
     refused = await client.delete("/api/v1/users/me", headers=ada.headers)

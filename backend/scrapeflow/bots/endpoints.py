@@ -12,6 +12,8 @@ from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import Bot, BotCreate, BotSort, BotSummary, BotUpdate, BotVersion
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
+from scrapeflow.workflow.compiler import validate
+from scrapeflow.workflow.schemas import ValidationIssue, WorkflowValidate, WorkflowValidation
 
 router = APIRouter(prefix="/bots", tags=["bots"])
 
@@ -34,6 +36,18 @@ async def list_bots(
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a bot")
 async def create_bot(body: BotCreate, subject: BotsWrite, session: SessionDep) -> Bot:
     return Bot.model_validate(await bots_service.create(session, subject, body))
+
+
+@router.post("/validate", summary="Check a workflow without saving it")
+async def validate_workflow(body: WorkflowValidate, subject: BotsRead) -> WorkflowValidation:
+    """Returns every problem, each with the node id, the field and a sentence to show on the canvas."""
+    plan, issues = validate(body.workflow_json)
+    return WorkflowValidation(
+        valid=plan is not None,
+        issues=[ValidationIssue(**issue.as_dict()) for issue in issues],
+        needs_browser=plan.needs_browser if plan else False,
+        uses_llm=plan.uses_llm if plan else False,
+    )
 
 
 @router.get("/{bot_id}", summary="Get a bot")

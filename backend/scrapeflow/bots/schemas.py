@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
 
@@ -46,11 +46,27 @@ class BotSort(StrEnum):
     name = "name"
 
 
+def starter_workflow(start_url: str) -> dict[str, Any]:
+    """The smallest valid workflow: a Start step on the bot's start URL."""
+    node = {"id": "start", "type": "start", "position": {"x": 0, "y": 0}, "data": {"urls": [start_url]}}
+    return {"nodes": [node], "edges": []}
+
+
 class BotCreate(InputSchema):
+    """Give a `workflow_json`, or only a `start_url` to begin with a single Start step."""
+
     name: Name
     description: LongText = ""
     start_url: StartUrl | None = None
-    workflow_json: Workflow = Field(default_factory=lambda: {"nodes": [], "edges": []})
+    workflow_json: Workflow | None = None
+
+    @model_validator(mode="after")
+    def _workflow_or_start_url(self) -> BotCreate:
+        if self.workflow_json is None:
+            if not self.start_url:
+                raise ValueError("Give a workflow_json, or a start_url to begin from.")
+            self.workflow_json = starter_workflow(self.start_url)
+        return self
 
 
 class BotUpdate(InputSchema):
