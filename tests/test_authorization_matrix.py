@@ -1,0 +1,404 @@
+"""The authorization matrix: every route the app registers, the level it needs, and how each caller fares.
+
+Levels: public (anyone), authenticated (a user or an API key), user (a person, never an API key), and the
+roles viewer < editor < admin < owner; a `read` key acts as a viewer, a `write` key as an editor. A route
+missing from MATRIX fails the suite. Each call runs in a fresh organization with fresh target objects, so
+destructive calls (delete the organization, leave it, delete your account) never affect the next caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.auth.passwords import hash_password
+from scrapeflow.auth.permissions import SCOPE_ROLES, ApiKeyScope
+from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.bots import service as bots_service
+from scrapeflow.bots.schemas import BotCreate
+from scrapeflow.config import Settings
+from scrapeflow.kit.crypto import new_token, token_hash
+from scrapeflow.kit.http import ClientInfo
+from scrapeflow.kit.time import utcnow
+from scrapeflow.models import Organization, RefreshToken, Role, User
+from scrapeflow.orgs import service as orgs_service
+from tests.factories import Actor, add_member, make_user
+
+Level = Literal["public", "authenticated", "user", "viewer", "editor", "admin", "owner"]
+PASSWORD = "correct horse battery"
+START_URL = "https://shop.example.com/products"
+CLIENT = ClientInfo(ip="127.0.0.1", user_agent="authorization-matrix")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of caller: anonymous, a member of org A with a role, or an API key of org A with a scope."""
+
+    name: str
+    role: Role | None = None
+    scope: ApiKeyScope | None = None
+
+    @property
+    def rank(self) -> int:
+        role = self.role or (SCOPE_ROLES[self.scope] if self.scope else None)
+        return role.rank if role else -1
+
+
+ANONYMOUS = Kind("anonymous")
+CALLERS = [
+    ANONYMOUS,
+    *(Kind(role.value, role=role) for role in Role),
+    Kind("read key", scope=ApiKeyScope.read),
+    Kind("write key", scope=ApiKeyScope.write),
+]
+
+
+@dataclass
+class World:
+    """A fresh org A (founded by its owner) and, unless anonymous, the caller inside it."""
+
+    session: AsyncSession
+    settings: Settings
+    org: Organization
+    founder: Actor
+    headers: dict[str, str] = field(default_factory=dict)
+    user: User | None = None
+
+    def subject(self, org_id: uuid.UUID | None = None) -> AuthSubject:
+        return AuthSubject(org_id or self.org.id, Role.owner, self.founder.user, None, CLIENT)
+
+
+@dataclass
+class People:
+    """The users a test needs: org A's founder and one person per role. Orgs and keys are made per call."""
+
+    session: AsyncSession
+    settings: Settings
+    founder: Actor
+    members: dict[Role, Actor]
+
+    @classmethod
+    async def meet(cls, session: AsyncSession, settings: Settings) -> People:
+        founder = await make_user(session, settings, name="Founder")
+        members = {role: await make_user(session, settings, name=role.value) for role in Role}
+        return cls(session, settings, founder, members)
+
+    async def world(self, kind: Kind) -> World:
+        org, _ = await orgs_service.create_organization(self.session, self.founder.user, "Org A")
+        world = World(self.session, self.settings, org, self.founder)
+        if kind.role is not None:
+            member = self.members[kind.role]
+            await add_member(self.session, org.id, member.user, kind.role)
+            world.headers, world.user = {**member.headers, "X-Org-Id": str(org.id)}, member.user
+        elif kind.scope is not None:
+            _, key = await orgs_service.create_api_key(self.session, world.subject(), "caller", [kind.scope])
+            world.headers = {"Authorization": f"Bearer {key}"}
+        return world
+
+
+def unique_email(who: str = "someone") -> str:
+    return f"{who}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+# Path parameters: each name stands for one kind of object, created in org A for every call.
+Maker = Callable[[World], Awaitable[str]]
+
+
+async def new_bot(w: World) -> str:
+    return str(
+        (await bots_service.create(w.session, w.subject(), BotCreate(name="Target bot", start_url=START_URL))).id
+    )
+
+
+async def new_member(w: World) -> str:
+    member = await make_user(w.session, w.settings)
+    await add_member(w.session, w.org.id, member.user, Role.viewer)
+    return str(member.user.id)
+
+
+async def new_invitation(w: World) -> str:
+    invitation, _ = await orgs_service.invite(w.session, w.subject(), unique_email(), Role.viewer, valid_days=7)
+    return str(invitation.id)
+
+
+async def new_api_key(w: World) -> str:
+    api_key, _ = await orgs_service.create_api_key(w.session, w.subject(), "target", [ApiKeyScope.read])
+    return str(api_key.id)
+
+
+def constant(value: str) -> Maker:
+    async def make(_: World) -> str:
+        return value
+
+    return make
+
+
+async def org_a(w: World) -> str:
+    return str(w.org.id)
+
+
+OBJECTS: dict[str, Maker] = {
+    "org_id": org_a,
+    "bot_id": new_bot,
+    "user_id": new_member,
+    "invitation_id": new_invitation,
+    "key_id": new_api_key,
+    "version": constant("1"),
+    "provider": constant("github"),
+}
+TENANT_PARAMS = {"org_id", "bot_id", "user_id", "invitation_id", "key_id"}
+
+# Bodies and cookies of well-formed requests.
+Payload = Callable[[World], Awaitable[dict[str, Any]]]
+_hashes: dict[str, str] = {}  # hashing takes ~0.1 s on purpose; one hash serves every sign-in
+
+
+def fixed(payload: dict[str, Any]) -> Payload:
+    async def make(_: World) -> dict[str, Any]:
+        return payload
+
+    return make
+
+
+async def registration(_: World) -> dict[str, Any]:
+    return {"email": unique_email("new"), "password": PASSWORD}
+
+
+async def credentials(w: World) -> dict[str, Any]:
+    if PASSWORD not in _hashes:
+        _hashes[PASSWORD] = await hash_password(PASSWORD)
+    w.founder.user.password_hash = _hashes[PASSWORD]
+    await w.session.flush()
+    return {"email": w.founder.user.email, "password": PASSWORD}
+
+
+async def invitation_token(w: World) -> dict[str, Any]:
+    """An invitation for the caller's email to the founder's personal organization."""
+    personal = w.subject(w.founder.user.default_org_id)
+    email = w.user.email if w.user else unique_email()
+    _, token = await orgs_service.invite(w.session, personal, email, Role.editor, valid_days=7)
+    return {"token": token}
+
+
+async def refresh_cookie(w: World) -> dict[str, Any]:
+    token, now = new_token("rt_"), utcnow()
+    w.session.add(
+        RefreshToken(
+            user_id=w.founder.user.id,
+            family_id=uuid.uuid4(),
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    await w.session.flush()
+    return {"sf_refresh": token}
+
+
+SUCCESS = frozenset({200, 201, 204})
+REDIRECT = frozenset({302})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a route needs, and how to make a well-formed request to it (path objects come from OBJECTS)."""
+
+    level: Level
+    body: Payload | None = None
+    cookies: Payload | None = None
+    ok: frozenset[int] = SUCCESS
+
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    ("GET", "/health"): Entry("public"),
+    ("GET", "/ready"): Entry("public"),
+    ("POST", "/api/v1/auth/register"): Entry("public", body=registration),
+    ("POST", "/api/v1/auth/login"): Entry("public", body=credentials),
+    ("POST", "/api/v1/auth/refresh"): Entry("public", cookies=refresh_cookie),
+    ("POST", "/api/v1/auth/logout"): Entry("public", cookies=refresh_cookie),
+    ("GET", "/api/v1/auth/oauth/providers"): Entry("public"),
+    ("GET", "/api/v1/auth/oauth/{provider}"): Entry("public", ok=REDIRECT),
+    ("GET", "/api/v1/auth/oauth/{provider}/callback"): Entry("public", ok=REDIRECT),
+    ("GET", "/api/v1/users/me"): Entry("user"),
+    ("PUT", "/api/v1/users/me"): Entry("user", body=fixed({"name": "Renamed"})),
+    ("DELETE", "/api/v1/users/me"): Entry("user"),
+    ("GET", "/api/v1/orgs"): Entry("authenticated"),
+    ("POST", "/api/v1/orgs"): Entry("user", body=fixed({"name": "New org"})),
+    ("GET", "/api/v1/orgs/{org_id}"): Entry("viewer"),
+    ("PUT", "/api/v1/orgs/{org_id}"): Entry("admin", body=fixed({"name": "Renamed org"})),
+    ("DELETE", "/api/v1/orgs/{org_id}"): Entry("owner"),
+    ("GET", "/api/v1/orgs/{org_id}/members"): Entry("viewer"),
+    ("PUT", "/api/v1/orgs/{org_id}/members/{user_id}"): Entry("admin", body=fixed({"role": "editor"})),
+    ("DELETE", "/api/v1/orgs/{org_id}/members/{user_id}"): Entry("admin"),
+    ("DELETE", "/api/v1/orgs/{org_id}/membership"): Entry("user"),
+    ("GET", "/api/v1/orgs/{org_id}/invitations"): Entry("admin"),
+    ("POST", "/api/v1/orgs/{org_id}/invitations"): Entry("admin", body=fixed({"email": "grace@example.com"})),
+    ("DELETE", "/api/v1/orgs/{org_id}/invitations/{invitation_id}"): Entry("admin"),
+    ("POST", "/api/v1/invitations/accept"): Entry("user", body=invitation_token),
+    ("GET", "/api/v1/orgs/{org_id}/api-keys"): Entry("admin"),
+    ("POST", "/api/v1/orgs/{org_id}/api-keys"): Entry("admin", body=fixed({"name": "CI", "scopes": ["read"]})),
+    ("DELETE", "/api/v1/orgs/{org_id}/api-keys/{key_id}"): Entry("admin"),
+    ("GET", "/api/v1/orgs/{org_id}/audit"): Entry("admin"),
+    ("GET", "/api/v1/bots"): Entry("viewer"),
+    ("POST", "/api/v1/bots"): Entry("editor", body=fixed({"name": "New bot", "start_url": START_URL})),
+    ("POST", "/api/v1/bots/validate"): Entry("viewer", body=fixed({"workflow_json": {"nodes": [], "edges": []}})),
+    ("GET", "/api/v1/bots/{bot_id}"): Entry("viewer"),
+    ("PUT", "/api/v1/bots/{bot_id}"): Entry("editor", body=fixed({"name": "Renamed bot"})),
+    ("DELETE", "/api/v1/bots/{bot_id}"): Entry("editor"),
+    ("GET", "/api/v1/bots/{bot_id}/versions"): Entry("viewer"),
+    ("GET", "/api/v1/bots/{bot_id}/versions/{version}"): Entry("viewer"),
+    ("POST", "/api/v1/bots/{bot_id}/versions/{version}/restore"): Entry("editor"),
+    ("GET", "/api/v1/workflow/node-types"): Entry("public"),
+}
+ROUTES = sorted(MATRIX, key=lambda route: (route[1], route[0]))
+ROLE_LEVELS = {role.value for role in Role}
+
+
+def route_id(route: tuple[str, str]) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+def path_params(template: str) -> list[str]:
+    return re.findall(r"{(\w+)}", template)
+
+
+def expected_refusal(level: Level, kind: Kind) -> tuple[int, str] | None:
+    """The (status, error code) this caller must get, or None when it may call the route."""
+    if level == "public":
+        return None
+    if kind is ANONYMOUS:
+        return 401, "not_authenticated"
+    if level == "authenticated":
+        return None
+    if level == "user":
+        return (403, "user_required") if kind.scope else None
+    return None if kind.rank >= Role(level).rank else (403, "insufficient_role")
+
+
+async def call(
+    client: httpx.AsyncClient,
+    w: World,
+    route: tuple[str, str],
+    headers: dict[str, str],
+    params: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Send a well-formed request with fresh objects for its path; a crash comes back as a 500 to report."""
+    method, template = route
+    entry = MATRIX[route]
+    values = {name: await OBJECTS[name](w) for name in path_params(template)} | (params or {})
+    body = await entry.body(w) if entry.body else None
+    cookies = await entry.cookies(w) if entry.cookies else {}
+    if cookies:
+        headers = {**headers, "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+    client.cookies.clear()  # a cookie set by one call must not reach the next
+    try:
+        return await client.request(method, template.format(**values), json=body, headers=headers)
+    except Exception as exc:  # the app raised: report it with the route and caller instead of stopping
+        return httpx.Response(500, text=repr(exc))
+
+
+def describe(route: tuple[str, str], who: str, response: httpx.Response) -> str:
+    return f"{route_id(route)} as {who}: {response.status_code} {response.text[:200]}"
+
+
+def error_code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@pytest.fixture
+def matrix_app(app: FastAPI, settings: Settings, caplog: pytest.LogCaptureFixture) -> FastAPI:
+    """GitHub sign-in enabled, so the OAuth routes answer with their real redirects; and no access
+    log lines, which would cost more than the hundreds of requests each test sends."""
+    app.state.settings = settings.model_copy(update={"github_client_id": "matrix", "github_client_secret": "x"})
+    caplog.set_level(logging.WARNING)
+    return app
+
+
+def test_matrix_covers_every_route(app: FastAPI) -> None:
+    registered = {
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)  # flattens included routers
+        if isinstance(context.original_route, APIRoute) or str(context.path).startswith("/api/")
+        for method in context.methods or {"*"}  # a mount under /api/ must be listed too
+    }
+    missing = sorted(registered - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - registered)
+    assert not missing, f"routes missing from the authorization MATRIX: {missing}"
+    assert not stale, f"MATRIX entries for routes that no longer exist: {stale}"
+    unknown = {name for _, template in MATRIX for name in path_params(template)} - OBJECTS.keys()
+    assert not unknown, f"path parameters without an object maker in OBJECTS: {sorted(unknown)}"
+
+
+async def role_problems(client: httpx.AsyncClient, people: People, route: tuple[str, str]) -> list[str]:
+    """Each caller of org A gets exactly the rights of its role or scope."""
+    entry, problems = MATRIX[route], []
+    for kind in CALLERS:
+        w = await people.world(kind)
+        response = await call(client, w, route, w.headers)
+        refusal = expected_refusal(entry.level, kind)
+        if refusal is None and response.status_code not in entry.ok:
+            problems.append(f"expected one of {sorted(entry.ok)}; {describe(route, kind.name, response)}")
+        elif refusal is not None and (response.status_code, error_code(response)) != refusal:
+            problems.append(f"expected {refusal[0]} {refusal[1]}; {describe(route, kind.name, response)}")
+    return problems
+
+
+async def outsider_problems(
+    client: httpx.AsyncClient, w: World, route: tuple[str, str], outsider: Actor, key: str
+) -> list[str]:
+    """The owner of org B, and a read+write API key of org B, never reach org A or its objects: always 404.
+
+    Objects are org A's in every variant; only the X-Org-Id header (or, for the owner, the path's org) changes.
+    """
+    names = set(path_params(route[1])) & TENANT_PARAMS
+    if not names and MATRIX[route].level not in ROLE_LEVELS:
+        return []  # nothing of org A to reach
+    org_b = str(outsider.user.default_org_id)
+    variants = {"X-Org-Id of org A": {"X-Org-Id": str(w.org.id)}}
+    if names:  # without an org A object in the path, they may act in their own org
+        variants |= {"no X-Org-Id": {}, "X-Org-Id of org B": {"X-Org-Id": org_b}}
+    callers = {"owner of org B": outsider.headers, "API key of org B": {"Authorization": f"Bearer {key}"}}
+    problems = []
+    for who, headers in callers.items():
+        for variant, extra_headers in variants.items():
+            response = await call(client, w, route, headers | extra_headers)
+            if response.status_code != 404:
+                problems.append(f"expected 404; {describe(route, f'{who}, {variant}', response)}")
+    if "org_id" in names and len(names) > 1:
+        # With its own org in the path the owner passes every role check, so only tenancy can refuse.
+        response = await call(client, w, route, outsider.headers, {"org_id": org_b})
+        if response.status_code != 404:
+            problems.append(f"expected 404; {describe(route, 'owner of org B, org B in the path', response)}")
+    return problems
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+async def test_route_authorization(
+    route: tuple[str, str],
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    matrix_app: FastAPI,
+) -> None:
+    people = await People.meet(session, settings)
+    outsider = await make_user(session, settings, name="Outsider")
+    assert outsider.user.default_org_id is not None
+    org_b = AuthSubject(outsider.user.default_org_id, Role.owner, outsider.user, None, CLIENT)
+    _, key = await orgs_service.create_api_key(session, org_b, "outsider", [ApiKeyScope.read, ApiKeyScope.write])
+    problems = await role_problems(client, people, route)
+    problems += await outsider_problems(client, await people.world(ANONYMOUS), route, outsider, key)
+    assert not problems, "\n".join(problems)
