@@ -19,6 +19,8 @@ from scrapeflow.cli import migrate_database
 from scrapeflow.config import Environment, Settings, get_settings
 from scrapeflow.db import create_engine, get_session
 from scrapeflow.main import create_app
+from tests.site.app import SiteApp, create_site
+from tests.site.server import serve_site
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
@@ -152,3 +154,19 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as client:
         yield client
+
+
+SHOP_SIZE = 120
+
+
+@pytest.fixture(scope="session")
+def shop_app() -> SiteApp:
+    """The test shop (a small catalogue) that engine tests crawl."""
+    return create_site(size=SHOP_SIZE)
+
+
+@pytest.fixture(scope="session")
+def shop(shop_app: SiteApp) -> Iterator[str]:
+    """The test shop's base URL on a real socket."""
+    with serve_site(shop_app) as base_url:
+        yield base_url

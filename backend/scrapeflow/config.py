@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = 50
     login_failure_window_seconds: int = 900
 
+    fetch_allowlist: str = ""  # hosts and CIDRs the engine may reach although private (self-hosting, tests)
+    fetch_user_agent: str = "Mozilla/5.0 (compatible; ScrapeFlowBot/0.1; +https://scrapeflow.dev/bot)"
+    fetch_timeout_seconds: float = 30.0
+    fetch_max_bytes: int = 10 * 1024 * 1024
+    test_run_timeout_seconds: float = 30.0
+
     google_client_id: str = ""
     google_client_secret: str = ""
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"

@@ -423,7 +423,15 @@ def test_nginx_serves_the_export_like_the_asgi_app(tmp_path: Path) -> None:
     config = prefix / "nginx.conf"
     config.write_text(nginx_config(tmp_path / "site", nginx_url, prefix))
     nginx = subprocess.Popen(
-        [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")]
+        [
+            shutil.which("nginx") or "/usr/sbin/nginx",
+            "-p",
+            str(prefix),
+            "-c",
+            str(config),
+            "-e",
+            str(prefix / "error.log"),
+        ]
     )
     try:
         with serve_site(create_site(base_url=nginx_url)) as asgi_url, httpx.Client(timeout=10) as client:

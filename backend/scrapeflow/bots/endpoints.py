@@ -9,8 +9,20 @@ from fastapi import APIRouter, Path, Query, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
 from scrapeflow.bots import service as bots_service
-from scrapeflow.bots.schemas import Bot, BotCreate, BotSort, BotSummary, BotUpdate, BotVersion
+from scrapeflow.bots.schemas import (
+    Bot,
+    BotCreate,
+    BotSort,
+    BotSummary,
+    BotUpdate,
+    BotVersion,
+    TestRun,
+    TestRunRequest,
+    UnsavedTestRunRequest,
+)
+from scrapeflow.bots.test_runs import compile_or_422, run_test
 from scrapeflow.db import SessionDep
+from scrapeflow.kit.http import SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.schemas import ValidationIssue, WorkflowValidate, WorkflowValidation
@@ -50,6 +62,12 @@ async def validate_workflow(body: WorkflowValidate, subject: BotsRead) -> Workfl
     )
 
 
+@router.post("/test", summary="Test an unsaved workflow on one page")
+async def run_test_on_workflow(body: UnsavedTestRunRequest, subject: BotsWrite, settings: SettingsDep) -> TestRun:
+    """Runs the workflow on its first page (or `url`) and returns each node's output: rows, values, errors, timing."""
+    return await run_test(compile_or_422(body.workflow_json), settings, body.url)
+
+
 @router.get("/{bot_id}", summary="Get a bot")
 async def get_bot(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> Bot:
     return Bot.model_validate(await bots_service.get(session, subject, bot_id))
@@ -63,6 +81,19 @@ async def update_bot(bot_id: uuid.UUID, body: BotUpdate, subject: BotsWrite, ses
 @router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a bot")
 async def delete_bot(bot_id: uuid.UUID, subject: BotsWrite, session: SessionDep) -> None:
     await bots_service.delete(session, subject, bot_id)
+
+
+@router.post("/{bot_id}/test", summary="Test a bot on one page")
+async def run_test_on_bot(
+    bot_id: uuid.UUID,
+    subject: BotsWrite,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: TestRunRequest | None = None,
+) -> TestRun:
+    """Runs the saved workflow on its first page (or `url`) within the test-run time limit."""
+    bot = await bots_service.get(session, subject, bot_id)
+    return await run_test(compile_or_422(bot.workflow_json), settings, body.url if body else None)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")

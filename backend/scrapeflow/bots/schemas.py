@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -108,3 +108,46 @@ class BotVersion(Schema):
     message: str
     created_by_id: uuid.UUID | None
     created_at: datetime
+
+
+class TestRunRequest(InputSchema):
+    url: StartUrl | None = Field(default=None, description="Test on this page instead of the bot's first one.")
+
+
+class UnsavedTestRunRequest(TestRunRequest):
+    workflow_json: Workflow
+
+
+class TestRunError(Schema):
+    code: str
+    message: str
+
+
+class NodeRun(Schema):
+    """What one node did during a test run."""
+
+    node_id: str
+    type: str
+    status: Literal["ok", "error", "skipped"] = "ok"
+    elapsed_ms: float = 0.0
+    rows: list[dict[str, Any]] | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _errored(self) -> NodeRun:
+        if self.error and self.status == "ok":
+            self.status = "error"
+        return self
+
+
+class TestRun(Schema):
+    ok: bool = False
+    url: str | None = None
+    final_url: str | None = None
+    status: int | None = Field(default=None, description="The page's HTTP status.")
+    render: Literal["http", "browser"] = "http"
+    elapsed_ms: float = 0.0
+    rows: list[dict[str, Any]] = Field(default_factory=list, description="The rows after every step.")
+    nodes: list[NodeRun] = Field(default_factory=list)
+    error: TestRunError | None = None

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
-from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
+from scrapeflow.bots.test_runs import compile_or_422
+from scrapeflow.kit.errors import Conflict, NotFound
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.models import Bot, BotVersion
 from scrapeflow.orgs import audit
-from scrapeflow.workflow.compiler import validate
 
 _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.updated_at, BotSort.name: Bot.name}
 _DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
@@ -54,19 +54,9 @@ def _snapshot(bot: Bot, subject: AuthSubject, message: str) -> BotVersion:
     )
 
 
-def _require_valid(document: dict[str, Any]) -> None:
-    _, issues = validate(document)
-    if issues:
-        raise Unprocessable(
-            f"The workflow has {len(issues)} problem(s): {issues[0].message}",
-            code="invalid_workflow",
-            details={"issues": [issue.as_dict() for issue in issues]},
-        )
-
-
 async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate) -> Bot:
     assert body.workflow_json is not None  # BotCreate fills it from start_url
-    _require_valid(body.workflow_json)
+    compile_or_422(body.workflow_json)
     bot = Bot(
         org_id=subject.org_id,
         name=body.name,
@@ -118,7 +108,7 @@ async def update_bot(session: AsyncSession, subject: AuthSubject, bot_id: uuid.U
     changes = body.model_dump(include={"name", "description", "start_url", "workflow_json"}, exclude_unset=True)
     changes = {key: value for key, value in changes.items() if value is not None or key == "start_url"}
     if "workflow_json" in changes:
-        _require_valid(changes["workflow_json"])
+        compile_or_422(changes["workflow_json"])
     return await _save_new_version(session, subject, bot, changes, body.message or "Saved", body.base_version)
 
 

@@ -68,8 +68,19 @@ def check_xpath(expression: str) -> str:
     return expression
 
 
+def check_json_ld_path(path: str) -> str:
+    path = path.strip()
+    if not path or not all(part.replace("@", "").replace("_", "").isalnum() for part in path.split(".")):
+        raise ValueError(f"{path!r} is not a JSON-LD path; write it like Product.offers.price.")
+    return path
+
+
 def check_selector(selector: str, selector_type: str) -> str:
-    return check_xpath(selector) if selector_type == "xpath" else check_css(selector)
+    if selector_type == "xpath":
+        return check_xpath(selector)
+    if selector_type == "jsonld":
+        return check_json_ld_path(selector)
+    return check_css(selector)
 
 
 def _has_unbounded_repeat(items: Any) -> bool:

@@ -39,6 +39,8 @@ FieldName = Annotated[
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_ .-]*$", description="The column name."),
 ]
 SelectorType = Literal["css", "xpath"]
+# `jsonld` reads the page's JSON-LD: `Product.offers.price` (type first, optional).
+FieldSelectorType = Literal["css", "xpath", "jsonld"]
 FieldType = Literal["text", "number", "price", "date", "url", "html"]
 
 
@@ -108,7 +110,7 @@ class ExtractField(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: FieldName
-    selector_type: SelectorType = "css"
+    selector_type: FieldSelectorType = "css"
     selector: str = Field(min_length=1, max_length=1000, examples=["h1", ".price"])
     attribute: str | None = Field(default=None, max_length=100, description="Read this attribute instead of the text.")
     type: FieldType = "text"
@@ -199,6 +201,12 @@ class PaginateData(NodeData):
 
 class LoopData(NodeData):
     selector: Css
+
+
+class FollowData(NodeData):
+    selector: Css = Field(description="The links to open; the next steps run on each linked page.")
+    max_links: int = Field(default=1000, ge=1, le=100_000, description="At most this many links per page.")
+    same_site: bool = Field(default=True, description="Skip links to other websites.")
 
 
 class ExtractData(NodeData):
@@ -356,6 +364,14 @@ NODE_TYPES: dict[str, NodeType] = {
             "Follow 'next' links or numbered pages.",
             PaginateData,
             {"next_selector": "a[rel=next]", "max_pages": 10},
+        ),
+        NodeType(
+            "follow",
+            Stage.page,
+            "Open each link",
+            "Open every matching link (e.g. each product in a list) and run the next steps there.",
+            FollowData,
+            {"selector": "a.product-link", "max_links": 100},
         ),
         NodeType(
             "loop",

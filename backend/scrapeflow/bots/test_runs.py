@@ -1,0 +1,122 @@
+"""Test runs: a bot's plan on one page, with every node's output, so the editor can preview it node by node."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from scrapeflow.bots.schemas import NodeRun, TestRun, TestRunError
+from scrapeflow.config import Settings
+from scrapeflow.engine.discovery import discover
+from scrapeflow.engine.errors import EngineError, ErrorCode
+from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
+from scrapeflow.engine.post import post_process
+from scrapeflow.engine.runner import process_page
+from scrapeflow.engine.ssrf import FetchAllowlist
+from scrapeflow.engine.steps import NextPage
+from scrapeflow.kit.errors import Unprocessable
+from scrapeflow.workflow.compiler import validate
+from scrapeflow.workflow.plan import Plan
+
+PREVIEW_URLS = 20
+
+
+def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
+    values: dict[str, Any] = {
+        "user_agent": settings.fetch_user_agent,
+        "timeout": settings.fetch_timeout_seconds,
+        "max_bytes": settings.fetch_max_bytes,
+        "allowlist": FetchAllowlist.parse(settings.fetch_allowlist),
+    }
+    values.update(overrides)
+    return FetchOptions(**values)
+
+
+def compile_or_422(document: dict[str, Any]) -> Plan:
+    plan, issues = validate(document)
+    if plan is None:
+        raise Unprocessable(
+            f"The workflow has {len(issues)} problem(s): {issues[0].message}",
+            code="invalid_workflow",
+            details={"issues": [issue.as_dict() for issue in issues]},
+        )
+    return plan
+
+
+def _error(error: EngineError) -> TestRunError:
+    return TestRunError(code=error.code.value, message=error.message)
+
+
+async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRun) -> None:
+    started = time.perf_counter()
+    report.nodes.append(NodeRun(node_id=plan.start.node_id, type="start", values={"urls": plan.start_urls}))
+    target = url or (plan.start_urls[0] if plan.start_urls else None)
+    options = plan.map_options
+    if options is not None and plan.map is not None:
+        preview = options.model_copy(
+            update={"limit": min(options.limit, PREVIEW_URLS), "max_depth": min(options.max_depth, 1)}
+        )
+        found = await discover(fetcher, plan.start_urls, preview)
+        report.nodes.append(
+            NodeRun(
+                node_id=plan.map.node_id,
+                type="map",
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                values={"urls": [item.url for item in found], "note": f"a preview of the first {PREVIEW_URLS} pages"},
+            )
+        )
+        target = url or next((item.url for item in found if item.source != "start"), target)
+    if target is None:
+        raise Unprocessable("Give a URL to test on: this bot takes its URLs when it runs.", code="url_required")
+    page = await process_page(fetcher, plan, NextPage(target, 0), keep_html=False)
+    report.url, report.final_url, report.status = target, page.final_url, page.status
+    report.nodes += [
+        NodeRun(node_id=o.node_id, type=o.type, elapsed_ms=o.elapsed_ms, rows=o.rows, values=o.values, error=o.error)
+        for o in page.outputs
+    ]
+    if page.error is not None:
+        report.error = _error(page.error)
+        return
+    rows = page.rows
+    for step in plan.post_steps:
+        began = time.perf_counter()
+        if step.type == "llm_extract":
+            report.nodes.append(
+                NodeRun(
+                    node_id=step.node_id,
+                    type=step.type,
+                    status="skipped",
+                    error="AI extraction is not available on this server yet.",
+                )
+            )
+            continue
+        rows = list(post_process(rows, (step,)))
+        report.nodes.append(
+            NodeRun(node_id=step.node_id, type=step.type, elapsed_ms=(time.perf_counter() - began) * 1000, rows=rows)
+        )
+    report.nodes += [
+        NodeRun(node_id=s.node_id, type=s.type, status="skipped", error="Exports run after full executions.")
+        for s in plan.sinks
+    ]
+    report.rows = rows
+
+
+async def run_test(plan: Plan, settings: Settings, url: str | None = None) -> TestRun:
+    """Run the plan on its first page (or `url`) within the time limit; never raises for a site's failure."""
+    report = TestRun()
+    started = time.perf_counter()
+    options = fetch_options(settings, retries=1, backoff_base=0.5, backoff_max=2.0)
+    try:
+        async with asyncio.timeout(settings.test_run_timeout_seconds), HttpFetcher(options) as fetcher:
+            await _run(plan, url, fetcher, report)
+    except TimeoutError:
+        report.error = TestRunError(
+            code=ErrorCode.TIMEOUT.value,
+            message=f"The test run took longer than {settings.test_run_timeout_seconds:g} s and was stopped.",
+        )
+    except EngineError as error:
+        report.error = _error(error)
+    report.ok = report.error is None and not any(node.status == "error" for node in report.nodes)
+    report.elapsed_ms = (time.perf_counter() - started) * 1000
+    return report

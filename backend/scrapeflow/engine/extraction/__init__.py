@@ -1,0 +1,1 @@
+"""Reading values out of pages: selectors, value types and transforms, structured data, markdown."""

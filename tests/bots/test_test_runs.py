@@ -1,0 +1,106 @@
+"""Test runs from the editor: one page, every node's output, against the test shop over a real socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.config import Settings
+from tests.conftest import SHOP_SIZE
+from tests.factories import make_user
+from tests.site.catalog import Catalog
+
+CATALOG = Catalog(size=SHOP_SIZE)
+
+
+@pytest.fixture
+def allow_local(app: Any, settings: Settings) -> None:
+    app.state.settings = settings.model_copy(update={"fetch_allowlist": "127.0.0.1", "test_run_timeout_seconds": 10})
+
+
+def list_workflow(shop: str) -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"id": "start", "type": "start", "data": {"urls": [f"{shop}/products?page=1"]}},
+            {
+                "id": "cards",
+                "type": "extract",
+                "data": {
+                    "mode": "list",
+                    "item_selector": ".product-card",
+                    "fields": [
+                        {"name": "title", "selector": "h2"},
+                        {"name": "price", "selector": ".price", "type": "price"},
+                    ],
+                },
+            },
+            {"id": "cheap", "type": "filter", "data": {"field": "price", "op": "lt", "value": 30}},
+        ],
+        "edges": [{"source": "start", "target": "cards"}, {"source": "cards", "target": "cheap"}],
+    }
+
+
+@pytest.mark.usefixtures("allow_local")
+async def test_unsaved_workflow_test_run_shows_each_node(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    editor = await make_user(session, settings)
+    response = await client.post(
+        "/api/v1/bots/test", json={"workflow_json": list_workflow(shop)}, headers=editor.headers
+    )
+    assert response.status_code == 200, response.text
+    run = response.json()
+    assert run["ok"] is True
+    assert run["status"] == 200
+    nodes = {node["node_id"]: node for node in run["nodes"]}
+    assert [node["type"] for node in run["nodes"]] == ["start", "extract", "filter"]
+    assert len(nodes["cards"]["rows"]) == 24
+    cheap = [product.title for product in CATALOG.products[:24] if product.price < 30]
+    assert cheap
+    assert [row["title"] for row in run["rows"]] == cheap
+    assert nodes["cheap"]["rows"] == run["rows"]
+    assert all(node["elapsed_ms"] >= 0 for node in run["nodes"])
+
+
+@pytest.mark.usefixtures("allow_local")
+async def test_saved_bot_test_run_on_a_given_url_and_failures(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    editor = await make_user(session, settings)
+    bot = (
+        await client.post(
+            "/api/v1/bots", json={"name": "shop", "workflow_json": list_workflow(shop)}, headers=editor.headers
+        )
+    ).json()
+    page2 = await client.post(
+        f"/api/v1/bots/{bot['id']}/test", json={"url": f"{shop}/products?page=2"}, headers=editor.headers
+    )
+    titles = [row["title"] for row in page2.json()["nodes"][1]["rows"]]
+    assert titles == [p.title for p in CATALOG.products[24:48]]
+
+    gone = await client.post(f"/api/v1/bots/{bot['id']}/test", json={"url": f"{shop}/gone"}, headers=editor.headers)
+    assert gone.status_code == 200
+    assert gone.json()["ok"] is False
+    assert gone.json()["error"]["code"] == "HTTP_ERROR"
+
+
+async def test_private_addresses_are_refused_without_the_allowlist(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    editor = await make_user(session, settings)
+    response = await client.post(
+        "/api/v1/bots/test", json={"workflow_json": list_workflow(shop)}, headers=editor.headers
+    )
+    assert response.json()["error"]["code"] == "BLOCKED_BY_POLICY"
+
+
+async def test_invalid_workflow_is_a_422(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
+    editor = await make_user(session, settings)
+    response = await client.post(
+        "/api/v1/bots/test", json={"workflow_json": {"nodes": [], "edges": []}}, headers=editor.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_workflow"
