@@ -135,9 +135,7 @@ async def test_leaving_and_last_owner(client: httpx.AsyncClient, session: AsyncS
 
 async def test_owner_deletes_organization(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
     owner = await make_user(session, settings)
-    created = (
-        await client.post("/api/v1/orgs", json={"name": "Doomed"}, headers=owner.headers)
-    ).json()
+    created = (await client.post("/api/v1/orgs", json={"name": "Doomed"}, headers=owner.headers)).json()
     headers = {**owner.headers, "X-Org-Id": created["id"]}
     await client.post("/api/v1/bots", json={"name": "goes too", "start_url": START_URL}, headers=headers)
     deleted = await client.delete(f"/api/v1/orgs/{created['id']}", headers=owner.headers)
@@ -153,9 +151,7 @@ async def test_delete_account_removes_solo_organizations(
     ada = await make_user(session, settings)
     personal = ada.user.default_org_id
     teammate = await make_user(session, settings)
-    shared = (
-        await client.post("/api/v1/orgs", json={"name": "Shared"}, headers=ada.headers)
-    ).json()
+    shared = (await client.post("/api/v1/orgs", json={"name": "Shared"}, headers=ada.headers)).json()
     await add_member(session, uuid.UUID(shared["id"]), teammate.user, Role.editor)
 
     refused = await client.delete("/api/v1/users/me", headers=ada.headers)
