@@ -11,7 +11,7 @@ test:
 	scripts/test
 
 lint:
-	uv run --frozen ruff check . && uv run --frozen ruff format --check . && uv run --frozen mypy
+	uv run --frozen ruff check . && uv run --frozen ruff format --check . && uv run --frozen mypy && uv run --frozen lint-imports
 
 bench:
 	scripts/bench
