@@ -28,7 +28,7 @@ from scrapeflow.auth.subject import AuthSubject
 from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import BotCreate
 from scrapeflow.config import Settings
-from scrapeflow.kit.crypto import new_token, token_hash
+from scrapeflow.kit.crypto import SecretBox, new_token, token_hash
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Organization, RefreshToken, Role, User
@@ -116,9 +116,8 @@ Maker = Callable[[World], Awaitable[str]]
 
 
 async def new_bot(w: World) -> str:
-    return str(
-        (await bots_service.create(w.session, w.subject(), BotCreate(name="Target bot", start_url=START_URL))).id
-    )
+    body = BotCreate(name="Target bot", start_url=START_URL)
+    return str((await bots_service.create(w.session, w.subject(), body, SecretBox(w.settings.jwt_secret))).id)
 
 
 async def new_member(w: World) -> str:
@@ -220,6 +219,8 @@ class Entry:
     ok: frozenset[int] = SUCCESS
 
 
+LOOPBACK = "http://127.0.0.1:9/"
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/health"): Entry("public"),
     ("GET", "/ready"): Entry("public"),
@@ -253,6 +254,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/bots"): Entry("viewer"),
     ("POST", "/api/v1/bots"): Entry("editor", body=fixed({"name": "New bot", "start_url": START_URL})),
     ("POST", "/api/v1/bots/validate"): Entry("viewer", body=fixed({"workflow_json": {"nodes": [], "edges": []}})),
+    # Test runs aim at a loopback address, refused by the fetch guard at once: no network is used.
+    ("POST", "/api/v1/bots/test"): Entry(
+        "editor",
+        body=fixed(
+            {"workflow_json": {"nodes": [{"id": "s", "type": "start", "data": {"urls": [LOOPBACK]}}], "edges": []}}
+        ),
+    ),
+    ("POST", "/api/v1/bots/{bot_id}/test"): Entry("editor", body=fixed({"url": LOOPBACK})),
     ("GET", "/api/v1/bots/{bot_id}"): Entry("viewer"),
     ("PUT", "/api/v1/bots/{bot_id}"): Entry("editor", body=fixed({"name": "Renamed bot"})),
     ("DELETE", "/api/v1/bots/{bot_id}"): Entry("editor"),

@@ -36,14 +36,14 @@ def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) ->
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-                assert time.monotonic() < deadline, "scrapeflow run did not answer within 30 s"
+                assert time.monotonic() < deadline, "scrapeflow run did not answer within 90 s"
                 time.sleep(0.2)
         assert ready.json()["status"] == "ready"
         register = httpx.post(

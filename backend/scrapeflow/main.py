@@ -24,6 +24,7 @@ from scrapeflow.bots.endpoints import router as bots_router
 from scrapeflow.config import Settings, get_settings
 from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.health import router as health_router
+from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import AppError, TooManyRequests, error_body
 from scrapeflow.kit.ratelimit import FailureLimiter, create_storage
 from scrapeflow.observability.logging import configure_logging
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    app.state.secret_box = SecretBox(settings.jwt_secret)
     _install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,

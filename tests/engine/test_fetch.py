@@ -433,9 +433,11 @@ async def test_limiter_backs_off_on_push_back_and_relaxes_on_success() -> None:
     await request(Outcome(503, latency=0.01))
     assert sum(slept) == pytest.approx(3.0)  # Retry-After held the whole domain
     assert limiter.delay("shop.example") == 6.0  # doubles while the site keeps pushing back
+    await request(Outcome(200, latency=0.01))
+    assert limiter.delay("shop.example") == 3.0  # relaxes step by step, not all at once
     for _ in range(12):
         await request(Outcome(200, latency=0.01))
-    assert limiter.delay("shop.example") == pytest.approx(0.01 / 4, abs=0.01)
+    assert limiter.delay("shop.example") == 0.0  # a fast site is back to full speed, without timers
     await request(Outcome(200, latency=2.0))  # the site slows down: so do we
     assert limiter.delay("shop.example") == pytest.approx(0.5)
     await request(Outcome(None, latency=5.0))  # network errors: no change

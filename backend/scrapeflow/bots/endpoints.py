@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
 from scrapeflow.bots import service as bots_service
+from scrapeflow.bots.fetch_settings import fetch_overrides
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
@@ -22,7 +23,7 @@ from scrapeflow.bots.schemas import (
 )
 from scrapeflow.bots.test_runs import compile_or_422, run_test
 from scrapeflow.db import SessionDep
-from scrapeflow.kit.http import SettingsDep
+from scrapeflow.kit.http import SecretBoxDep, SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.schemas import ValidationIssue, WorkflowValidate, WorkflowValidation
@@ -46,8 +47,8 @@ async def list_bots(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a bot")
-async def create_bot(body: BotCreate, subject: BotsWrite, session: SessionDep) -> Bot:
-    return Bot.model_validate(await bots_service.create(session, subject, body))
+async def create_bot(body: BotCreate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep) -> Bot:
+    return Bot.of(await bots_service.create(session, subject, body, box))
 
 
 @router.post("/validate", summary="Check a workflow without saving it")
@@ -70,12 +71,14 @@ async def run_test_on_workflow(body: UnsavedTestRunRequest, subject: BotsWrite, 
 
 @router.get("/{bot_id}", summary="Get a bot")
 async def get_bot(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> Bot:
-    return Bot.model_validate(await bots_service.get(session, subject, bot_id))
+    return Bot.of(await bots_service.get(session, subject, bot_id))
 
 
 @router.put("/{bot_id}", summary="Update a bot (saves a new version)")
-async def update_bot(bot_id: uuid.UUID, body: BotUpdate, subject: BotsWrite, session: SessionDep) -> Bot:
-    return Bot.model_validate(await bots_service.update_bot(session, subject, bot_id, body))
+async def update_bot(
+    bot_id: uuid.UUID, body: BotUpdate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep
+) -> Bot:
+    return Bot.of(await bots_service.update_bot(session, subject, bot_id, body, box))
 
 
 @router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a bot")
@@ -89,11 +92,13 @@ async def run_test_on_bot(
     subject: BotsWrite,
     session: SessionDep,
     settings: SettingsDep,
+    box: SecretBoxDep,
     body: TestRunRequest | None = None,
 ) -> TestRun:
     """Runs the saved workflow on its first page (or `url`) within the test-run time limit."""
     bot = await bots_service.get(session, subject, bot_id)
-    return await run_test(compile_or_422(bot.workflow_json), settings, body.url if body else None)
+    overrides = fetch_overrides(bot.settings, box)
+    return await run_test(compile_or_422(bot.workflow_json), settings, body.url if body else None, **overrides)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")
@@ -112,4 +117,4 @@ async def get_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsRe
 @router.post("/{bot_id}/versions/{version}/restore", summary="Restore a version")
 async def restore_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsWrite, session: SessionDep) -> Bot:
     """Saves the old version's content as a new version."""
-    return Bot.model_validate(await bots_service.restore(session, subject, bot_id, version))
+    return Bot.of(await bots_service.restore(session, subject, bot_id, version))

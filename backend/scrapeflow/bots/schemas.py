@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from scrapeflow import models
+from scrapeflow.bots.fetch_settings import FetchSettings, FetchSettingsInput, public_view
 from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
 
 WORKFLOW_EXAMPLE: dict[str, Any] = {
@@ -59,6 +61,7 @@ class BotCreate(InputSchema):
     description: LongText = ""
     start_url: StartUrl | None = None
     workflow_json: Workflow | None = None
+    fetch: FetchSettingsInput | None = None
 
     @model_validator(mode="after")
     def _workflow_or_start_url(self) -> BotCreate:
@@ -76,6 +79,7 @@ class BotUpdate(InputSchema):
     description: LongText | None = None
     start_url: StartUrl | None = None
     workflow_json: Workflow | None = None
+    fetch: FetchSettingsInput | None = None
     base_version: int | None = Field(
         default=None,
         ge=1,
@@ -96,7 +100,17 @@ class BotSummary(Schema):
 
 class Bot(BotSummary):
     workflow_json: dict[str, Any]
-    settings: dict[str, Any]
+    fetch: FetchSettings
+
+    @classmethod
+    def of(cls, bot: models.Bot) -> Bot:
+        return cls.model_validate(
+            {
+                **BotSummary.model_validate(bot).model_dump(),
+                "workflow_json": bot.workflow_json,
+                "fetch": public_view(bot.settings),
+            }
+        )
 
 
 class BotVersion(Schema):

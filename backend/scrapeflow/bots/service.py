@@ -9,8 +9,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.subject import AuthSubject, scoped
+from scrapeflow.bots import fetch_settings
+from scrapeflow.bots.fetch_settings import FetchSettingsInput
 from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
 from scrapeflow.bots.test_runs import compile_or_422
+from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Conflict, NotFound
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.models import Bot, BotVersion
@@ -54,7 +57,7 @@ def _snapshot(bot: Bot, subject: AuthSubject, message: str) -> BotVersion:
     )
 
 
-async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate) -> Bot:
+async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate, box: SecretBox) -> Bot:
     assert body.workflow_json is not None  # BotCreate fills it from start_url
     compile_or_422(body.workflow_json)
     bot = Bot(
@@ -63,7 +66,7 @@ async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate) -
         description=body.description,
         start_url=body.start_url,
         workflow_json=body.workflow_json,
-        settings={},
+        settings=fetch_settings.merge({}, body.fetch or FetchSettingsInput(), box),
         version=1,
         created_by_id=subject.user_id,
     )
@@ -103,12 +106,16 @@ async def _save_new_version(
     return bot
 
 
-async def update_bot(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, body: BotUpdate) -> Bot:
+async def update_bot(
+    session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID, body: BotUpdate, box: SecretBox
+) -> Bot:
     bot = await get(session, subject, bot_id)
     changes = body.model_dump(include={"name", "description", "start_url", "workflow_json"}, exclude_unset=True)
     changes = {key: value for key, value in changes.items() if value is not None or key == "start_url"}
     if "workflow_json" in changes:
         compile_or_422(changes["workflow_json"])
+    if body.fetch is not None:
+        changes["settings"] = fetch_settings.merge(bot.settings, body.fetch, box)
     return await _save_new_version(session, subject, bot, changes, body.message or "Saved", body.base_version)
 
 

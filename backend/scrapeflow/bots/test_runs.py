@@ -102,11 +102,11 @@ async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRu
     report.rows = rows
 
 
-async def run_test(plan: Plan, settings: Settings, url: str | None = None) -> TestRun:
+async def run_test(plan: Plan, settings: Settings, url: str | None = None, **fetch: Any) -> TestRun:
     """Run the plan on its first page (or `url`) within the time limit; never raises for a site's failure."""
     report = TestRun()
     started = time.perf_counter()
-    options = fetch_options(settings, retries=1, backoff_base=0.5, backoff_max=2.0)
+    options = fetch_options(settings, retries=1, backoff_base=0.5, backoff_max=2.0, **fetch)
     try:
         async with asyncio.timeout(settings.test_run_timeout_seconds), HttpFetcher(options) as fetcher:
             await _run(plan, url, fetcher, report)

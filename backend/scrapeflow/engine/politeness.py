@@ -22,7 +22,9 @@ class PolitenessOptions:
     penalty_delay: float = 1.0
     """The delay a domain gets, at least, after it answers 429 or 503."""
     adapt_to_latency: bool = True
-    """Space requests by latency / max_concurrency, so a site that slows down gets fewer requests."""
+    """When a site answers slower than `slow_latency`, start its requests at least latency / max_concurrency
+    apart, so a struggling site gets fewer requests (a fast site is left alone: no timers, no overhead)."""
+    slow_latency: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +118,12 @@ class InProcessDomainLimiter:
                 state.next_start = max(state.next_start, self._clock() + retry_after)
         elif outcome.status is not None and outcome.status < 500:
             target = state.floor
-            if options.adapt_to_latency:
+            if options.adapt_to_latency and outcome.latency > options.slow_latency:
                 target = max(target, min(options.max_delay, outcome.latency / options.max_concurrency))
-            # Grow towards a slower site's pace at once, shrink back by halves so one fast answer
-            # after a burst of 429s does not bring the full rate back.
-            state.delay = target if target >= state.delay else max(target, state.delay / 2.0)
+            # Grow to a slower site's pace at once; shrink back by halves, so that one fast answer after a
+            # burst of 429s does not bring the full rate back, and snap to the target once within a millisecond.
+            relaxed = state.delay / 2.0
+            state.delay = target if target >= state.delay or relaxed - target < 0.001 else relaxed
         # Server errors and network failures leave the delay as is; the circuit breaker handles outages.
 
     def set_crawl_delay(self, domain: str, seconds: float) -> None:

@@ -9,6 +9,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import idna
@@ -121,6 +122,7 @@ def _parse_ipv4(labels: list[str]) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+@lru_cache(maxsize=4096)  # a crawl asks about the same few hosts for every page
 def parse_host(raw: str) -> str | IPAddress:
     """The canonical form of a URL host: an IP address for every spelling of one (2130706433, 0177.0.0.1,
     0x7f.1, [::1], fullwidth digits), otherwise a lowercase ASCII (IDNA) name without a trailing dot.

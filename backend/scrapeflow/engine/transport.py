@@ -4,17 +4,65 @@ check cannot resolve to a forbidden address by the time we connect (DNS rebindin
 from __future__ import annotations
 
 import asyncio
+import select
+import socket
 import ssl
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import httpcore
 import httpx
 
 from scrapeflow.engine.errors import EngineError, ErrorCode
+from scrapeflow.engine.pool import LeanConnectionPool, LeanHTTPProxy
 from scrapeflow.engine.ssrf import SsrfGuard
 
 # Mirrors httpcore._backends.base.SOCKET_OPTION, which is not exported.
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
+def _is_readable(sock: socket.socket | None) -> bool:
+    """Whether recv() would return at once; on an idle keep-alive connection that means the server closed it."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """The anyio stream, except for httpcore's "is_readable" probe, which the pool makes for every idle
+    connection on every request: anyio answers it by rebuilding a dict of socket attributes (and calling
+    getpeername) each time, which was about a fifth of our per-request CPU. The socket is looked up once."""
+
+    __slots__ = ("_inner", "_socket")
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109 - httpcore's interface
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _is_readable(self._socket)
+        return self._inner.get_extra_info(info)
 
 
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
@@ -44,9 +92,10 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         error: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
+                return _Stream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         raise error or httpcore.ConnectError(f"{host} resolved to no address")
@@ -82,7 +131,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
         backend = GuardedNetworkBackend(guard)
         if proxy is None:
-            self._pool = httpcore.AsyncConnectionPool(
+            self._pool = LeanConnectionPool(
                 ssl_context=ssl_context,
                 max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,
@@ -95,7 +144,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         proxy_config = httpx.Proxy(url=proxy)
         if proxy_config.url.scheme not in ("http", "https"):
             raise ValueError(f"unsupported proxy scheme {proxy_config.url.scheme!r}: use http:// or https:// proxies")
-        self._pool = httpcore.AsyncHTTPProxy(
+        self._pool = LeanHTTPProxy(
             proxy_url=httpcore.URL(
                 scheme=proxy_config.url.raw_scheme,
                 host=proxy_config.url.raw_host,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from scrapeflow.config import Settings
+from scrapeflow.kit.crypto import SecretBox
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,11 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_secret_box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secret_box
+    return box
+
+
+SecretBoxDep = Annotated[SecretBox, Depends(get_secret_box)]
