@@ -4,15 +4,27 @@ cap, decoding, headers and cookies, politeness, robots.txt and the circuit break
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
 import json
 import random
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import formatdate
+from pathlib import Path
 
 import brotli
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config as HypercornConfig
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -313,6 +325,83 @@ async def test_user_agent_headers_and_cookies_are_sent(site: Site) -> None:
     assert echoed["headers"]["x-team"] == "growth"
     assert "authorization" not in echoed["headers"]
     assert "session" not in echoed["cookies"]
+
+
+def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA), so the fetcher can verify the HTTP/2 test server."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@contextmanager
+def serve_tls_http2(app: Starlette, cert: Path, key: Path) -> Iterator[str]:
+    """Hypercorn (which speaks HTTP/2 over TLS with ALPN) in a thread, on a socket bound here."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = HypercornConfig()
+    config.bind = [f"fd://{listener.detach()}"]  # hypercorn owns (and closes) the socket from here
+    config.certfile, config.keyfile = str(cert), str(key)
+    config.loglevel = "WARNING"
+    stop = threading.Event()
+
+    async def stopped() -> None:
+        await asyncio.to_thread(stop.wait)
+
+    thread = threading.Thread(
+        target=lambda: asyncio.run(hypercorn_serve(app, config, shutdown_trigger=stopped)), daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+async def test_http2_is_used_when_the_server_offers_it(tmp_path: Path) -> None:
+    async def version(request: Request) -> Response:
+        return Response(f"<p>{request.scope['http_version']}</p>", media_type="text/html")
+
+    cert, key = write_self_signed_certificate(tmp_path)
+    with serve_tls_http2(Starlette(routes=[Route("/v", version)]), cert, key) as url:
+        async with HttpFetcher(options(allowlist=FetchAllowlist.parse("127.0.0.1"), verify=str(cert))) as fetcher:
+            pages = await asyncio.gather(*(fetcher.fetch(f"{url}/v?n={n}") for n in range(6)))
+        assert {(page.http_version, page.text) for page in pages} == {("HTTP/2", "<p>2</p>")}
+        async with HttpFetcher(options(verify=str(cert), http2=False)) as fetcher:
+            page = await fetcher.fetch(f"{url}/v")
+        assert (page.http_version, page.text) == ("HTTP/1.1", "<p>1.1</p>")
+        # An unknown certificate is refused, and says so.
+        async with HttpFetcher(options()) as fetcher:
+            error = await failure(fetcher, f"{url}/v")
+        assert (error.code, error.retryable) == (ErrorCode.NAVIGATION_ERROR, False)
+        assert "certificate" in error.message
 
 
 # --- politeness, robots, circuit breaker ------------------------------------------------------------

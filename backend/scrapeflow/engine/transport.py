@@ -196,7 +196,12 @@ def build_transport(
     Proxy addresses are vetted like any other connection: a proxy on a private network must be
     allowlisted, otherwise a bot's proxy setting would be a way into the internal network.
     """
-    ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+    if isinstance(verify, ssl.SSLContext):
+        ssl_context = verify
+    elif isinstance(verify, str):  # a CA bundle (httpx deprecates passing the path itself)
+        ssl_context = ssl.create_default_context(cafile=verify)
+    else:
+        ssl_context = httpx.create_ssl_context(verify=verify)
     if not proxies:
         return GuardedTransport(guard, ssl_context=ssl_context, http2=http2, limits=limits)
     return RotatingTransport(
