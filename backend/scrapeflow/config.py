@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = 10 * 1024 * 1024
     test_run_timeout_seconds: float = 30.0
 
+    chromium_path: str = "/usr/bin/chromium"
+    browser_contexts: int = 4  # browser contexts kept warm per worker process
+    browser_page_timeout_seconds: float = 30.0
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""  # empty: OpenAI; or OpenRouter, vLLM, Ollama… (any chat-completions server)
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 60.0
+
+    firecrawl_api_key: str = ""
+    firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set
+
     google_client_id: str = ""
     google_client_secret: str = ""
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"

@@ -52,6 +52,11 @@ async def test_headers_cookies_and_user_agent_are_sent_and_never_shown(
         "header_names": ["X-Api-Token"],
         "cookie_names": ["session"],
         "proxy_hosts": [],
+        "render": "auto",
+        "fetcher": "builtin",
+        "block": [],
+        "capture": [],
+        "page_timeout_seconds": None,
     }
     assert "very-secret" not in created.text
     stored = await session.scalar(text("SELECT settings FROM bots"))

@@ -7,7 +7,7 @@ passwords), so they are stored encrypted and never returned: responses show thei
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
@@ -33,6 +33,17 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+Render = Annotated[
+    Literal["auto", "http", "browser"],
+    Field(
+        description="auto: HTTP, switching to the browser when a step needs it or selectors only match after rendering."
+    ),
+]
+FetcherName = Annotated[
+    Literal["builtin", "firecrawl"], Field(description="Fetch through ScrapeFlow's engine or Firecrawl.")
+]
+Blockable = Literal["images", "fonts", "media", "trackers"]
+Capture = Literal["screenshot", "har"]
 HeaderValue = Annotated[str, Field(max_length=8192)]
 Headers = Annotated[dict[Annotated[str, Field(pattern=HEADER_NAME)], HeaderValue], AfterValidator(_headers)]
 Proxy = Annotated[str, AfterValidator(_proxy), Field(max_length=2048)]
@@ -46,6 +57,11 @@ class FetchSettingsInput(InputSchema):
     headers: Headers | None = Field(default=None, max_length=50)
     cookies: dict[Annotated[str, Field(pattern=HEADER_NAME)], HeaderValue] | None = Field(default=None, max_length=50)
     proxies: list[Proxy] | None = Field(default=None, max_length=100, description="Used in turn, one per request.")
+    render: Render | None = None
+    fetcher: FetcherName | None = None
+    block: list[Blockable] | None = Field(default=None, max_length=4)
+    capture: list[Capture] | None = Field(default=None, max_length=2)
+    page_timeout_seconds: int | None = Field(default=None, ge=1, le=300)
 
 
 class FetchSettings(Schema):
@@ -56,6 +72,11 @@ class FetchSettings(Schema):
     header_names: list[str] = Field(default_factory=list)
     cookie_names: list[str] = Field(default_factory=list)
     proxy_hosts: list[str] = Field(default_factory=list, description="Proxies without their credentials.")
+    render: Render = "auto"
+    fetcher: FetcherName = "builtin"
+    block: list[Blockable] = Field(default_factory=list, description="Browser requests not made (faster pages).")
+    capture: list[Capture] = Field(default_factory=list, description="Debugging artifacts kept per page.")
+    page_timeout_seconds: int | None = None
 
 
 def _host_port(proxy: str) -> str:
@@ -80,6 +101,11 @@ def merge(stored: dict[str, Any], update: FetchSettingsInput, box: SecretBox) ->
         public.respect_robots = update.respect_robots
     if "user_agent" in update.model_fields_set:
         public.user_agent = update.user_agent
+    defaults = FetchSettings()
+    for name in ("render", "fetcher", "block", "capture", "page_timeout_seconds"):
+        if name in update.model_fields_set:
+            value = getattr(update, name)
+            setattr(public, name, getattr(defaults, name) if value is None else value)
     public.header_names = sorted(secret["headers"])
     public.cookie_names = sorted(secret["cookies"])
     public.proxy_hosts = [_host_port(proxy) for proxy in secret["proxies"]]
