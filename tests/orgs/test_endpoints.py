@@ -167,3 +167,35 @@ async def test_delete_account_removes_solo_organizations(
     remaining = (await session.scalars(select(Membership).where(Membership.org_id == uuid.UUID(shared["id"])))).all()
     assert [m.user_id for m in remaining] == [teammate.user.id]
     assert (await client.get("/api/v1/users/me", headers=ada.headers)).status_code == 401
+
+
+async def test_bring_your_own_llm_key(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> None:
+    from scrapeflow.kit.crypto import SecretBox
+    from scrapeflow.orgs.llm import resolve
+
+    owner = await make_user(session, settings)
+    org_id = owner.user.default_org_id
+    url = f"/api/v1/orgs/{org_id}/llm"
+    assert (await client.get(url, headers=owner.headers)).json()["configured"] is False
+    body = {"api_key": "sk-live-abcdefgh1234", "base_url": "https://openrouter.ai/api/v1", "model": "llama-3.1-8b"}
+    saved = await client.put(url, json=body, headers=owner.headers)
+    assert saved.status_code == 200
+    assert saved.json() == {
+        "configured": True,
+        "base_url": "https://openrouter.ai/api/v1",
+        "model": "llama-3.1-8b",
+        "key_hint": "…1234",
+    }
+    assert "abcdefgh" not in saved.text
+    organization = await session.get(Organization, org_id)
+    assert organization is not None
+    assert "abcdefgh" not in str(organization.settings)
+    config = resolve(organization, settings, SecretBox(settings.jwt_secret), model="bot-model")
+    assert config is not None
+    assert (config.api_key, config.model, config.paid_by) == ("sk-live-abcdefgh1234", "bot-model", "organization")
+
+    assert (await client.delete(url, headers=owner.headers)).status_code == 204
+    await session.refresh(organization)
+    assert resolve(organization, settings, SecretBox(settings.jwt_secret)) is None  # no server key in tests
+    bad = await client.put(url, json={"base_url": "ftp://x"}, headers=owner.headers)
+    assert bad.status_code == 422

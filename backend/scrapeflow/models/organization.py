@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scrapeflow.db import Base
-from scrapeflow.kit.db_types import UTCDateTime, str_enum
+from scrapeflow.kit.db_types import JSONVariant, UTCDateTime, str_enum
 from scrapeflow.models.base import IdMixin, OrgOwnedMixin, TimestampMixin
 
 
@@ -33,6 +34,8 @@ class Organization(IdMixin, TimestampMixin, Base):
     is_personal: Mapped[bool] = mapped_column(default=False)
     plan: Mapped[str] = mapped_column(String(32), default="free")
     billing_email: Mapped[str | None] = mapped_column(String(320))
+    # Organization-wide options; secrets inside (e.g. its own LLM key) are sealed with the server key.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONVariant, default=dict, server_default="{}")
 
 
 class Membership(IdMixin, OrgOwnedMixin, TimestampMixin, Base):

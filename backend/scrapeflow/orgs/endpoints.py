@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, status
 from scrapeflow import models
 from scrapeflow.auth.subject import AuditRead, Caller, CurrentUser, KeysManage, MembersManage, OrgDelete, OrgRead
 from scrapeflow.db import SessionDep
-from scrapeflow.kit.http import SettingsDep
+from scrapeflow.kit.http import SecretBoxDep, SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep
 from scrapeflow.orgs import audit
+from scrapeflow.orgs import llm as org_llm
 from scrapeflow.orgs import service as orgs_service
 from scrapeflow.orgs.schemas import (
     ApiKey,
@@ -23,6 +24,8 @@ from scrapeflow.orgs.schemas import (
     InvitationAccept,
     InvitationCreate,
     InvitationCreated,
+    LlmSettings,
+    LlmSettingsUpdate,
     Member,
     MemberUpdate,
     Organization,
@@ -157,6 +160,24 @@ async def create_api_key(
 @router.delete("/{org_id}/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API key")
 async def revoke_api_key(org_id: uuid.UUID, key_id: uuid.UUID, subject: KeysManage, session: SessionDep) -> None:
     await orgs_service.revoke_api_key(session, subject, key_id)
+
+
+@router.get("/{org_id}/llm", summary="The organization's own LLM key (whether one is set)")
+async def get_llm_settings(org_id: uuid.UUID, subject: OrgRead, session: SessionDep) -> LlmSettings:
+    return await org_llm.get(session, subject)
+
+
+@router.put("/{org_id}/llm", summary="Bring your own LLM key")
+async def update_llm_settings(
+    org_id: uuid.UUID, body: LlmSettingsUpdate, subject: KeysManage, session: SessionDep, box: SecretBoxDep
+) -> LlmSettings:
+    """The key is stored encrypted and never returned; extraction then runs on it, billed to you by your provider."""
+    return await org_llm.update(session, subject, body, box)
+
+
+@router.delete("/{org_id}/llm", status_code=status.HTTP_204_NO_CONTENT, summary="Remove the organization's LLM key")
+async def remove_llm_settings(org_id: uuid.UUID, subject: KeysManage, session: SessionDep) -> None:
+    await org_llm.remove(session, subject)
 
 
 @router.get("/{org_id}/audit", summary="Read the audit log")

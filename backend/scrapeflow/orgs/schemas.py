@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from scrapeflow.auth.permissions import ApiKeyScope
 from scrapeflow.auth.schemas import Email
 from scrapeflow.kit.schemas import InputSchema, Name, Schema
 from scrapeflow.models import Role
+from scrapeflow.workflow.checks import check_url
 
 
 class OrganizationCreate(InputSchema):
@@ -103,3 +104,20 @@ class AuditEntry(Schema):
     data: dict[str, Any]
     ip: str | None
     created_at: datetime
+
+
+class LlmSettings(Schema):
+    """The organization's own LLM key: whether one is set, never the key itself."""
+
+    configured: bool
+    base_url: str | None = None
+    model: str | None = None
+    key_hint: str | None = Field(default=None, description="The key's last four characters.")
+
+
+class LlmSettingsUpdate(InputSchema):
+    api_key: str | None = Field(default=None, min_length=8, max_length=500, json_schema_extra={"writeOnly": True})
+    base_url: Annotated[str, AfterValidator(check_url)] | None = Field(
+        default=None, description="An OpenAI-compatible server, e.g. https://openrouter.ai/api/v1."
+    )
+    model: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,84 @@
+"""An organization's own LLM key ("bring your own key"): stored sealed, never shown again.
+
+When set, the organization's LLM extraction uses it (and its base URL and default model)
+instead of the server's, and the tokens are counted as paid by the organization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.config import Settings
+from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.models import Organization
+from scrapeflow.orgs import audit
+from scrapeflow.orgs import service as orgs_service
+from scrapeflow.orgs.schemas import LlmSettings, LlmSettingsUpdate
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """What an LLM call uses, and who pays for it."""
+
+    api_key: str
+    base_url: str | None
+    model: str
+    paid_by: str  # "organization" (its own key) or "platform"
+
+
+def _view(organization: Organization) -> LlmSettings:
+    stored = organization.settings.get("llm") or {}
+    return LlmSettings(
+        configured=bool(stored.get("sealed_key")),
+        base_url=stored.get("base_url"),
+        model=stored.get("model"),
+        key_hint=stored.get("key_hint"),
+    )
+
+
+async def get(session: AsyncSession, subject: AuthSubject) -> LlmSettings:
+    return _view(await orgs_service.get(session, subject))
+
+
+async def update(session: AsyncSession, subject: AuthSubject, body: LlmSettingsUpdate, box: SecretBox) -> LlmSettings:
+    organization = await orgs_service.get(session, subject)
+    stored = dict(organization.settings.get("llm") or {})
+    if body.api_key is not None:
+        stored["sealed_key"] = box.encrypt(body.api_key)
+        stored["key_hint"] = f"…{body.api_key[-4:]}"
+    for name in ("base_url", "model"):
+        if name in body.model_fields_set:
+            stored[name] = getattr(body, name)
+    organization.settings = {**organization.settings, "llm": stored}
+    audit.record_by(session, subject, "llm_key.updated", target_type="organization", target_id=organization.id)
+    await session.flush()
+    return _view(organization)
+
+
+async def remove(session: AsyncSession, subject: AuthSubject) -> None:
+    organization = await orgs_service.get(session, subject)
+    organization.settings = {key: value for key, value in organization.settings.items() if key != "llm"}
+    audit.record_by(session, subject, "llm_key.removed", target_type="organization", target_id=organization.id)
+    await session.flush()
+
+
+def resolve(
+    organization: Organization, settings: Settings, box: SecretBox, model: str | None = None
+) -> LlmConfig | None:
+    """The LLM an organization's bot uses: its own key first, else the server's, else none (deterministic)."""
+    own = organization.settings.get("llm") or {}
+    if own.get("sealed_key"):
+        return LlmConfig(
+            api_key=box.decrypt(own["sealed_key"]),
+            base_url=own.get("base_url") or None,
+            model=model or own.get("model") or settings.openai_model,
+            paid_by="organization",
+        )
+    if settings.openai_api_key:
+        return LlmConfig(
+            settings.openai_api_key, settings.openai_base_url or None, model or settings.openai_model, "platform"
+        )
+    return None
