@@ -217,9 +217,12 @@ class Entry:
     body: Payload | None = None
     cookies: Payload | None = None
     ok: frozenset[int] = SUCCESS
+    ok_code: str | None = None
+    """The error code an allowed caller gets when `ok` is an error status (so it cannot be an authorization one)."""
 
 
 LOOPBACK = "http://127.0.0.1:9/"
+GUARDED = frozenset({403})  # the fetch guard's refusal, in Firecrawl's status for a site it will not fetch
 
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/health"): Entry("public"),
@@ -272,6 +275,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/bots/{bot_id}/versions/{version}"): Entry("viewer"),
     ("POST", "/api/v1/bots/{bot_id}/versions/{version}/restore"): Entry("editor"),
     ("GET", "/api/v1/workflow/node-types"): Entry("public"),
+    # Firecrawl's API for its SDKs, at the root: any API key (a read key is enough) or a member's token. They
+    # aim at a loopback address, which the fetch guard refuses after authorization and before any network use.
+    ("POST", "/v2/scrape"): Entry("viewer", body=fixed({"url": LOOPBACK}), ok=GUARDED, ok_code="BLOCKED_BY_POLICY"),
+    ("POST", "/v2/map"): Entry("viewer", body=fixed({"url": LOOPBACK}), ok=GUARDED, ok_code="BLOCKED_BY_POLICY"),
+    ("POST", "/v1/scrape"): Entry("viewer", body=fixed({"url": LOOPBACK}), ok=GUARDED, ok_code="BLOCKED_BY_POLICY"),
+    ("POST", "/v1/map"): Entry("viewer", body=fixed({"url": LOOPBACK}), ok=GUARDED, ok_code="BLOCKED_BY_POLICY"),
 }
 ROUTES = sorted(MATRIX, key=lambda route: (route[1], route[0]))
 ROLE_LEVELS = {role.value for role in Role}
@@ -325,8 +334,10 @@ def describe(route: tuple[str, str], who: str, response: httpx.Response) -> str:
 
 
 def error_code(response: httpx.Response) -> str | None:
+    """Our body's `error.code`, or the top-level `code` of the Firecrawl-shaped bodies of the Firecrawl routes."""
     try:
-        return str(response.json()["error"]["code"])
+        body = response.json()
+        return str(body["error"]["code"] if isinstance(body["error"], dict) else body["code"])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -362,7 +373,8 @@ async def role_problems(client: httpx.AsyncClient, people: People, route: tuple[
         w = await people.world(kind)
         response = await call(client, w, route, w.headers)
         refusal = expected_refusal(entry.level, kind)
-        if refusal is None and response.status_code not in entry.ok:
+        wrong_code = entry.ok_code is not None and error_code(response) != entry.ok_code
+        if refusal is None and (response.status_code not in entry.ok or wrong_code):
             problems.append(f"expected one of {sorted(entry.ok)}; {describe(route, kind.name, response)}")
         elif refusal is not None and (response.status_code, error_code(response)) != refusal:
             problems.append(f"expected {refusal[0]} {refusal[1]}; {describe(route, kind.name, response)}")

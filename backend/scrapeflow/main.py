@@ -23,6 +23,7 @@ from scrapeflow.auth.endpoints import users_router
 from scrapeflow.bots.endpoints import router as bots_router
 from scrapeflow.config import Settings, get_settings
 from scrapeflow.db import create_engine, create_sessionmaker
+from scrapeflow.firecrawl_api.endpoints import router as firecrawl_router
 from scrapeflow.health import router as health_router
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import AppError, TooManyRequests, error_body
@@ -51,6 +52,7 @@ TAGS = [
     {"name": "bots", "description": "Bots and their versions."},
     {"name": "workflow", "description": "The bot language: node types and their JSON Schemas."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
+    {"name": "firecrawl", "description": "Firecrawl's scrape and map at the root, for its SDKs (`api_url`)."},
 ]
 
 
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health_router)
+    app.include_router(firecrawl_router)
     for router in (auth_router, users_router, orgs_router, invitations_router, bots_router, workflow_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

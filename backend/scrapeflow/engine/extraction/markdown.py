@@ -24,6 +24,11 @@ def main_content_html(html: str) -> str:
 
 
 def to_markdown(html: str) -> str:
-    content = markdownify(main_content_html(html), heading_style="ATX", bullets="-", strip=["img"])
+    return markdown_of(main_content_html(html))
+
+
+def markdown_of(content_html: str) -> str:
+    """Markdown of an HTML fragment taken as is (no main-content selection)."""
+    content = markdownify(content_html, heading_style="ATX", bullets="-", strip=["img"])
     lines = [line.rstrip() for line in content.splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
