@@ -218,3 +218,15 @@ def test_markdown_keeps_main_content_and_drops_chrome() -> None:
     assert "ScrapeFlow Test Shop" not in markdown  # header/nav removed
     assert "application/ld+json" not in markdown
     assert len(markdown) < len(html) / 3
+
+
+def test_typed_json_ld_paths_find_nested_objects() -> None:
+    product = next(p for p in CATALOG.products if p.review_count)
+    doc = PageDocument(render_product(CATALOG, product, BASE), f"{BASE}/products/{product.slug}.html")
+    rows = extract(
+        doc,
+        fields=[
+            {"name": "rating", "selector": "AggregateRating.ratingValue", "selector_type": "jsonld", "type": "number"}
+        ],
+    )
+    assert rows == [{"rating": float(product.rating)}]

@@ -115,6 +115,7 @@ class HttpFetcher:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._sleep = sleep
         self._client: httpx.AsyncClient | None = None
+        self._transport: httpx.AsyncBaseTransport | None = None
         custom = {name.lower(): value for name, value in options.headers.items()}
         self._public_headers = {
             "user-agent": options.user_agent,
@@ -144,6 +145,7 @@ class HttpFetcher:
                 keepalive_expiry=30.0,
             ),
         )
+        self._transport = transport
         self._client = httpx.AsyncClient(
             transport=transport,
             headers=self._public_headers,
@@ -160,6 +162,7 @@ class HttpFetcher:
         if self._client is not None:
             await self._client.__aexit__(exc_type, exc, tb)
             self._client = None
+            self._transport = None
 
     async def sitemaps_of(self, url: str) -> list[str]:
         """The sitemaps the site's robots.txt names (empty when it names none or cannot be read)."""
@@ -291,6 +294,7 @@ class HttpFetcher:
                 mode.limits,
                 headers=self._credential_headers if mode.credentials else None,
                 cookies=self._cookies if mode.credentials else None,
+                transport=self._transport,
             )
             status = result.status
             return result

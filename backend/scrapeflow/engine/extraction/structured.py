@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -36,14 +37,35 @@ def _types(item: dict[str, Any]) -> list[str]:
     return [str(k).rsplit("/", 1)[-1] for k in (kind if isinstance(kind, list) else [kind])]
 
 
+def _nested(value: Any, kind: str) -> Iterator[dict[str, Any]]:
+    """Objects of type `kind` inside `value` (not `value` itself), in document order."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        if isinstance(child, dict | list):
+            if isinstance(child, dict) and kind in _types(child):
+                yield child
+            yield from _nested(child, kind)
+
+
+def _typed(objects: list[dict[str, Any]], kind: str) -> Iterator[dict[str, Any]]:
+    """Top-level objects of type `kind`, then those nested in others (a Product's AggregateRating, Offer)."""
+    yield from (item for item in objects if kind in _types(item))
+    for item in objects:
+        yield from _nested(item, kind)
+
+
 def json_ld_lookup(objects: list[dict[str, Any]], path: str) -> Any:
-    """Resolve `Product.offers.price` (type first, optional) or `offers.price` over the JSON-LD objects."""
+    """Resolve `Product.offers.price` (type first, optional) or `offers.price` over the JSON-LD objects.
+
+    The type may also be that of a nested object: `AggregateRating.ratingValue` reads a Product's
+    `aggregateRating`; top-level objects of the type come first.
+    """
     parts = [part for part in path.split(".") if part]
     if not parts:
         return None
-    candidates = objects
+    candidates: Iterable[dict[str, Any]] = objects
     if parts[0][:1].isupper():
-        candidates = [item for item in objects if parts[0] in _types(item)]
+        candidates = _typed(objects, parts[0])
         parts = parts[1:]
     for item in candidates:
         value: Any = item
