@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots import fetch_settings
@@ -32,7 +33,9 @@ async def list_bots(
     sort: BotSort = BotSort.updated_at,
     direction: SortDirection = SortDirection.desc,
 ) -> tuple[list[Bot], str | None]:
-    statement = scoped(select(Bot), subject, Bot)
+    # The list shows summaries: leave the documents (often kilobytes each) in the database.
+    summary_only = (defer(Bot.workflow_json, raiseload=True), defer(Bot.settings, raiseload=True))
+    statement = scoped(select(Bot), subject, Bot).options(*summary_only)
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(func.lower(Bot.name).like(f"%{escaped.lower()}%", escape="\\"))

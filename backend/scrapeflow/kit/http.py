@@ -17,7 +17,8 @@ class ClientInfo:
     user_agent: str
 
 
-def get_client_info(request: Request) -> ClientInfo:
+async def get_client_info(request: Request) -> ClientInfo:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a hand-off on every request.
     return ClientInfo(
         ip=request.client.host if request.client else "unknown",
         user_agent=request.headers.get("user-agent", "")[:255],

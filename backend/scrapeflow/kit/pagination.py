@@ -34,7 +34,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(  # async: a plain `def` dependency would run in the thread pool
     limit: Annotated[int, Query(ge=1, le=200, description="How many items to return (1–200).")] = 50,
     cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` from the previous page.")] = None,
 ) -> PageParams:
