@@ -255,6 +255,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/orgs/{org_id}/api-keys/{key_id}"): Entry("admin"),
     ("GET", "/api/v1/orgs/{org_id}/audit"): Entry("admin"),
     ("GET", "/api/v1/orgs/{org_id}/llm"): Entry("viewer"),
+    ("GET", "/api/v1/orgs/{org_id}/fetch"): Entry("viewer"),
+    ("PUT", "/api/v1/orgs/{org_id}/fetch"): Entry("admin", body=fixed({"proxies": ["http://u:p@proxy.example:3128"]})),
     ("PUT", "/api/v1/orgs/{org_id}/llm"): Entry("admin", body=fixed({"api_key": "sk-test-0123456789", "model": "m"})),
     ("DELETE", "/api/v1/orgs/{org_id}/llm"): Entry("admin"),
     ("GET", "/api/v1/bots"): Entry("viewer"),

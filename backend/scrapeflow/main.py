@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            for pool in app.state.browser_pools.values():  # test runs' browsers: no Chromium outlives the app
+                await pool.close()
             await app.state.http.aclose()
             await app.state.engine.dispose()
 
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    app.state.browser_pools = {}  # BrowserOptions -> BrowserPool, made by the first test run that renders
     app.state.secret_box = SecretBox(settings.jwt_secret)
     _install_error_handlers(app)
     app.add_middleware(

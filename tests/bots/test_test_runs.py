@@ -104,3 +104,23 @@ async def test_invalid_workflow_is_a_422(client: httpx.AsyncClient, session: Asy
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_workflow"
+
+
+@pytest.mark.usefixtures("allow_local")
+async def test_a_javascript_page_is_rendered_and_the_run_says_why(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    editor = await make_user(session, settings)
+    workflow = list_workflow(shop)
+    workflow["nodes"][0]["data"]["urls"] = [f"{shop}/js/products?page=1"]
+    workflow["nodes"].insert(1, {"id": "shot", "type": "screenshot", "data": {}})
+    _start_to_cards, *rest = workflow["edges"]  # start → shot → cards instead
+    workflow["edges"] = [{"source": "start", "target": "shot"}, {"source": "shot", "target": "cards"}, *rest]
+    response = await client.post("/api/v1/bots/test", json={"workflow_json": workflow}, headers=editor.headers)
+    run = response.json()
+    assert run["ok"] is True, run
+    assert run["render"] == "browser"
+    assert run["render_reason"] == "the step shot (screenshot) needs a browser"
+    nodes = {node["node_id"]: node for node in run["nodes"]}
+    assert nodes["shot"]["values"]["image"].startswith("data:image/png;base64,")
+    assert [row["title"] for row in nodes["cards"]["rows"]] == [p.title for p in CATALOG.products[:24]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -199,3 +200,28 @@ async def test_bring_your_own_llm_key(client: httpx.AsyncClient, session: AsyncS
     assert resolve(organization, settings, SecretBox(settings.jwt_secret)) is None  # no server key in tests
     bad = await client.put(url, json={"base_url": "ftp://x"}, headers=owner.headers)
     assert bad.status_code == 422
+
+
+async def test_organization_proxies_apply_to_bots_without_their_own(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, app: Any, shop: str
+) -> None:
+    app.state.settings = settings.model_copy(update={"fetch_allowlist": "127.0.0.1"})
+    owner = await make_user(session, settings)
+    org_url = f"/api/v1/orgs/{owner.user.default_org_id}/fetch"
+    workflow = {"nodes": [{"id": "s", "type": "start", "data": {"urls": [f"{shop}/headers"]}}], "edges": []}
+    bot = (
+        await client.post("/api/v1/bots", json={"name": "p", "workflow_json": workflow}, headers=owner.headers)
+    ).json()
+    assert (await client.post(f"/api/v1/bots/{bot['id']}/test", headers=owner.headers)).json()["ok"] is True
+
+    # A proxy nobody listens on: the run can only fail if the organization's proxy is really used.
+    saved = await client.put(org_url, json={"proxies": ["http://user:pw@127.0.0.1:9"]}, headers=owner.headers)
+    assert saved.json() == {"proxy_hosts": ["127.0.0.1:9"]}
+    assert "pw@" not in saved.text
+    proxied = (await client.post(f"/api/v1/bots/{bot['id']}/test", headers=owner.headers)).json()
+    assert proxied["ok"] is False
+    assert proxied["error"]["code"] == "NAVIGATION_ERROR"
+
+    await client.put(org_url, json={"proxies": []}, headers=owner.headers)
+    assert (await client.get(org_url, headers=owner.headers)).json() == {"proxy_hosts": []}
+    assert (await client.post(f"/api/v1/bots/{bot['id']}/test", headers=owner.headers)).json()["ok"] is True

@@ -24,6 +24,11 @@ URL_MAP = """\
   /rate-limited?key=K /flaky?key=K&fail=2 /slow?ms=500 /huge /status/<code> /gone
   /malformed.html /latin1.html /latin1-nocharset.html /shift-jis.html /binary.bin /private/secret.html
   /headers /cookies/set?name=value   echo of request headers and cookies
+  /js/products?page=N            the list rendered by JavaScript from /api/products?page=N (JSON)
+  /js/infinite /js/load-more /js/tabs /js/delayed?ms=800   infinite scroll, a "load more" button, tabs, late content
+  /js/never-loads /js/dialog /js/download /js/navigate-away   never loads, dialogs + pop-up, a download, leaves
+  /login /members /members/<n>   a login form (member / "correct horse battery staple", CSRF token), members only
+  /js/private?target=URL         a page loading an image, fetch, iframe and redirect from a (private) URL
   POST /_site/reset  GET /_site/stats   test controls"""
 
 

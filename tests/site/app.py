@@ -13,12 +13,13 @@ from starlette.types import Receive, Scope, Send
 from tests.site.behaviours import Behaviours, SiteState, html_response
 from tests.site.catalog import DEFAULT_SEED, DEFAULT_SIZE, Catalog
 from tests.site.documents import SiteDocuments
+from tests.site.members import MembersArea
 from tests.site.pages import render_message
 
 DYNAMIC_PATHS = frozenset(
     ("/redirect-to", "/rate-limited", "/flaky", "/slow", "/huge", "/headers", "/cookies/set", "/gone")
-)
-DYNAMIC_PREFIXES = ("/redirect/", "/redirect-loop/", "/status/")
+) | frozenset(("/login", "/members", "/download.bin", "/js/private"))  # tests/site/members.py
+DYNAMIC_PREFIXES = ("/redirect/", "/redirect-loop/", "/status/", "/members/")
 NOT_FOUND_PAGE = render_message("Not found", "Nothing lives here.").encode()
 MAX_ORIGINS = 16  # documents are cached per origin (absolute links differ); keep a few, drop the oldest
 
@@ -31,6 +32,7 @@ class SiteApp:
         self.state = SiteState()
         self._documents: dict[str, SiteDocuments] = {}
         behaviours = Behaviours(catalog, self.state)
+        members = MembersArea(self.state)
         self.router = Starlette(
             routes=[
                 Route("/redirect/{hops:int}", behaviours.redirect_chain),
@@ -44,6 +46,11 @@ class SiteApp:
                 Route("/cookies/set", behaviours.set_cookies),
                 Route("/status/{code:int}", behaviours.status),
                 Route("/gone", behaviours.gone),
+                Route("/login", members.login, methods=["GET", "POST"]),
+                Route("/members", members.members),
+                Route("/members/{number:int}", members.member_item),
+                Route("/download.bin", members.download),
+                Route("/js/private", members.private_resources),
                 Route("/_site/reset", behaviours.reset, methods=["POST"]),
                 Route("/_site/stats", behaviours.stats),
                 Route("/{path:path}", self.not_found, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),

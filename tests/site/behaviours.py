@@ -21,14 +21,18 @@ MAX_SLOW_MS = 60_000
 class SiteState:
     """What the stateful endpoints remember and what the site saw; `reset()` between tests."""
 
-    attempts: Counter[str] = field(default_factory=Counter)  # "rate-limited:<key>", "flaky:<key>"
+    attempts: Counter[str] = field(default_factory=Counter)  # "rate-limited:<key>", "flaky:<key>", "login"
     hits: Counter[str] = field(default_factory=Counter)  # path?query of every request served
     in_flight: int = 0
     max_in_flight: int = 0
+    csrf_tokens: set[str] = field(default_factory=set)  # issued by GET /login, each good for one POST
+    sessions: set[str] = field(default_factory=set)  # signed-in members' session cookies
 
     def reset(self) -> None:
         self.attempts.clear()
         self.hits.clear()
+        self.csrf_tokens.clear()
+        self.sessions.clear()
         self.max_in_flight = self.in_flight
 
 
@@ -110,7 +114,8 @@ class Behaviours:
                 yield body[64:]
 
             return StreamingResponse(trickle(), media_type="text/html")
-        await asyncio.sleep(delay)
+        if not await _sleep_while_connected(request, delay):
+            return Response(status_code=499)  # nobody is listening any more
         return Response(body, media_type="text/html")
 
     async def huge(self, request: Request) -> Response:
@@ -161,6 +166,18 @@ class Behaviours:
 
     async def stats(self, request: Request) -> Response:
         return JSONResponse({"hits": dict(self.state.hits), "max_in_flight": self.state.max_in_flight})
+
+
+async def _sleep_while_connected(request: Request, seconds: float) -> bool:
+    """Sleep, but stop early (False) when the client hangs up, so a page closed mid-request (the browser
+    tests' never-loading image) leaves no handler sleeping until the site shuts down."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        if left > 0.5 and await request.is_disconnected():
+            return False
+        await asyncio.sleep(min(0.25, left))
+    return True
 
 
 def _origin(request: Request) -> str:

@@ -7,14 +7,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.site import oddities, pages, sitemaps
+from tests.site import oddities, pages, scripted, sitemaps
 from tests.site.catalog import Catalog
 
 HTML = "text/html; charset=utf-8"
+JSON = "application/json"
 LEGACY_HTML = "text/html"  # the non-UTF-8 pages: the header names no charset, the document (maybe) does
 PRODUCT_PATH = re.compile(r"/products/([a-z0-9-]+)\.html")
 CATEGORY_PATH = re.compile(r"/categories/([a-z0-9-]+)")
 CHUNK_PATH = re.compile(r"/sitemaps/products-([1-9][0-9]*)\.xml\.gz")
+PAGED_PATHS = frozenset(("/products", scripted.JS_LIST, scripted.API_LIST))  # these read `?page=N`
 LEGACY_PAGES = ("/latin1.html", "/latin1-nocharset.html", "/shift-jis.html")
 PRIVATE_MESSAGE = "Staff only. robots.txt disallows this page; a polite crawler never sees it."
 
@@ -54,11 +56,21 @@ class SiteDocuments:
             "/latin1-nocharset.html": lambda: Document(oddities.render_latin1(with_meta=False), LEGACY_HTML),
             "/shift-jis.html": lambda: Document(oddities.render_shift_jis(), LEGACY_HTML),
             "/binary.bin": lambda: Document(oddities.render_binary(catalog.seed), "application/octet-stream"),
+            # Pages that need a browser (tests/site/scripted.py); their lists come from /api/products?page=N.
+            "/js/infinite": lambda: _html(scripted.render_infinite()),
+            "/js/load-more": lambda: _html(scripted.render_load_more()),
+            "/js/tabs": lambda: _html(scripted.render_tabs(catalog)),
+            "/js/delayed": lambda: _html(scripted.render_delayed(catalog)),
+            "/js/never-loads": lambda: _html(scripted.render_never_loads()),
+            "/js/dialog": lambda: _html(scripted.render_dialogs()),
+            "/js/popup": lambda: _html(scripted.render_popup()),
+            "/js/download": lambda: _html(scripted.render_download()),
+            "/js/navigate-away": lambda: _html(scripted.render_navigate_away()),
         }
 
     def get(self, path: str, page: str | None = None) -> Document | None:
         """The document at `path`, or None (a 404). `page` only matters to list pages and defaults to 1."""
-        number = _page_number(page) if path == "/products" or path.startswith("/categories/") else 1
+        number = _page_number(page) if path in PAGED_PATHS or path.startswith("/categories/") else 1
         key = (path, number)
         document = self._cache.get(key)
         if document is None:
@@ -74,6 +86,12 @@ class SiteDocuments:
         if path == "/products":
             valid = 1 <= page <= catalog.page_count()
             return _html(pages.render_list(catalog, page, base)) if valid else None
+        if path in (scripted.JS_LIST, scripted.API_LIST):
+            if not 1 <= page <= catalog.page_count():
+                return None
+            if path == scripted.API_LIST:
+                return Document(scripted.render_api_page(catalog, page), JSON)
+            return _html(scripted.render_js_list(page))
         if match := PRODUCT_PATH.fullmatch(path):
             product = catalog.by_slug.get(match[1])
             return _html(pages.render_product(catalog, product, base)) if product else None
@@ -91,7 +109,7 @@ class SiteDocuments:
         chunks = [sitemaps.product_chunk_path(n) for n in range(1, sitemaps.product_chunk_count(self.catalog) + 1)]
         listed = sitemaps.page_paths(self.catalog)
         products = [product.path for product in self.catalog.products]
-        fixed = [path for path in self._fixed if path not in listed]
+        fixed = [path for path in self._fixed if path not in listed and not path.startswith("/js/")]
         return listed + products + fixed + chunks
 
     def get_url(self, url: str) -> Document | None:

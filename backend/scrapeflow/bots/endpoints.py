@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
 from scrapeflow.bots import service as bots_service
-from scrapeflow.bots.fetch_settings import fetch_overrides
+from scrapeflow.bots.fetch_settings import public_view
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
@@ -21,14 +21,24 @@ from scrapeflow.bots.schemas import (
     TestRunRequest,
     UnsavedTestRunRequest,
 )
-from scrapeflow.bots.test_runs import compile_or_422, run_test
+from scrapeflow.bots.test_runs import browser_pool, compile_or_422, run_test
 from scrapeflow.db import SessionDep
+from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.http import SecretBoxDep, SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.schemas import ValidationIssue, WorkflowValidate, WorkflowValidation
 
 router = APIRouter(prefix="/bots", tags=["bots"])
+
+
+async def get_browser_pool(request: Request, settings: SettingsDep) -> BrowserPool:
+    """The API process's browser for test runs; `create_app` closes it on shutdown."""
+    pools = request.app.state.browser_pools
+    return browser_pool(pools, settings)
+
+
+BrowserPoolDep = Annotated[BrowserPool, Depends(get_browser_pool)]
 
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number from the bot's history.")]
 
@@ -64,9 +74,11 @@ async def validate_workflow(body: WorkflowValidate, subject: BotsRead) -> Workfl
 
 
 @router.post("/test", summary="Test an unsaved workflow on one page")
-async def run_test_on_workflow(body: UnsavedTestRunRequest, subject: BotsWrite, settings: SettingsDep) -> TestRun:
+async def run_test_on_workflow(
+    body: UnsavedTestRunRequest, subject: BotsWrite, settings: SettingsDep, browser: BrowserPoolDep
+) -> TestRun:
     """Runs the workflow on its first page (or `url`) and returns each node's output: rows, values, errors, timing."""
-    return await run_test(compile_or_422(body.workflow_json), settings, body.url)
+    return await run_test(compile_or_422(body.workflow_json), settings, body.url, browser=browser)
 
 
 @router.get("/{bot_id}", summary="Get a bot")
@@ -93,12 +105,15 @@ async def run_test_on_bot(
     session: SessionDep,
     settings: SettingsDep,
     box: SecretBoxDep,
+    browser: BrowserPoolDep,
     body: TestRunRequest | None = None,
 ) -> TestRun:
     """Runs the saved workflow on its first page (or `url`) within the test-run time limit."""
     bot = await bots_service.get(session, subject, bot_id)
-    overrides = fetch_overrides(bot.settings, box)
-    return await run_test(compile_or_422(bot.workflow_json), settings, body.url if body else None, **overrides)
+    overrides = await bots_service.fetch_overrides(session, subject, bot, box)
+    plan = compile_or_422(bot.workflow_json)
+    url = body.url if body else None
+    return await run_test(plan, settings, url, browser=browser, bot=public_view(bot.settings), **overrides)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")

@@ -79,7 +79,8 @@ class FetchSettings(Schema):
     page_timeout_seconds: int | None = None
 
 
-def _host_port(proxy: str) -> str:
+def host_port(proxy: str) -> str:
+    """A proxy as shown to people: host and port, never its credentials."""
     parts = urlsplit(proxy)
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
@@ -108,7 +109,7 @@ def merge(stored: dict[str, Any], update: FetchSettingsInput, box: SecretBox) ->
             setattr(public, name, getattr(defaults, name) if value is None else value)
     public.header_names = sorted(secret["headers"])
     public.cookie_names = sorted(secret["cookies"])
-    public.proxy_hosts = [_host_port(proxy) for proxy in secret["proxies"]]
+    public.proxy_hosts = [host_port(proxy) for proxy in secret["proxies"]]
     has_secret = any(secret[name] for name in ("headers", "cookies", "proxies"))
     return {**stored, "fetch": public.model_dump(), "sealed": box.encrypt(json.dumps(secret)) if has_secret else None}
 

@@ -161,6 +161,11 @@ class TestRun(Schema):
     final_url: str | None = None
     status: int | None = Field(default=None, description="The page's HTTP status.")
     render: Literal["http", "browser"] = "http"
+    render_reason: str | None = Field(default=None, description="Why the page was fetched over HTTP or rendered.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the browser handled on its own (dialogs, pop-ups, downloads) and the requests it refused.",
+    )
     elapsed_ms: float = 0.0
     rows: list[dict[str, Any]] = Field(default_factory=list, description="The rows after every step.")
     nodes: list[NodeRun] = Field(default_factory=list)

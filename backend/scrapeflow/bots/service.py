@@ -19,6 +19,8 @@ from scrapeflow.kit.errors import Conflict, NotFound
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.models import Bot, BotVersion
 from scrapeflow.orgs import audit
+from scrapeflow.orgs import fetch as org_fetch
+from scrapeflow.orgs import service as orgs_service
 
 _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.updated_at, BotSort.name: Bot.name}
 _DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
@@ -154,3 +156,12 @@ async def restore(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID
     snapshot = await get_version(session, subject, bot_id, version)
     changes = {field: getattr(snapshot, field) for field in _DOCUMENT_FIELDS}
     return await _save_new_version(session, subject, bot, changes, f"Restored version {version}", None)
+
+
+async def fetch_overrides(session: AsyncSession, subject: AuthSubject, bot: Bot, box: SecretBox) -> dict[str, Any]:
+    """The bot's fetch options; a bot with no proxies of its own uses its organization's."""
+    overrides = fetch_settings.fetch_overrides(bot.settings, box)
+    if not overrides["proxies"]:
+        organization = await orgs_service.get(session, subject)
+        overrides["proxies"] = tuple(org_fetch.proxies(organization, box))
+    return overrides

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import time
 from typing import Any
 
+from scrapeflow.bots.fetch_settings import FetchSettings
 from scrapeflow.bots.schemas import NodeRun, TestRun, TestRunError
 from scrapeflow.config import Settings
+from scrapeflow.engine.browser.options import BrowserOptions, SessionOptions
+from scrapeflow.engine.browser.pool import BrowserPool
+from scrapeflow.engine.browser.session import BrowserSession
 from scrapeflow.engine.discovery import discover
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
 from scrapeflow.engine.post import post_process
-from scrapeflow.engine.runner import process_page
+from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.ssrf import FetchAllowlist
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.kit.errors import Unprocessable
@@ -33,6 +39,25 @@ def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
     return FetchOptions(**values)
 
 
+def browser_options(settings: Settings) -> BrowserOptions:
+    return BrowserOptions(
+        executable_path=settings.chromium_path,
+        contexts=settings.browser_contexts,
+        page_timeout=settings.browser_page_timeout_seconds,
+        allowlist=FetchAllowlist.parse(settings.fetch_allowlist),
+    )
+
+
+def browser_pool(pools: dict[BrowserOptions, BrowserPool], settings: Settings) -> BrowserPool:
+    """The process's pool for these settings, made on first use (Chromium starts only when a page needs it);
+    whoever owns `pools` closes them on shutdown."""
+    options = browser_options(settings)
+    pool = pools.get(options)
+    if pool is None:
+        pool = pools[options] = BrowserPool(options)
+    return pool
+
+
 def compile_or_422(document: dict[str, Any]) -> Plan:
     plan, issues = validate(document)
     if plan is None:
@@ -48,7 +73,27 @@ def _error(error: EngineError) -> TestRunError:
     return TestRunError(code=error.code.value, message=error.message)
 
 
-async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRun) -> None:
+def _node_runs(page: PageResult) -> list[NodeRun]:
+    """Each node's output; a screenshot node shows its picture (a data URL), the test run being a preview."""
+    images = {
+        artifact.node_id: "data:image/png;base64," + base64.b64encode(artifact.data).decode()
+        for artifact in page.artifacts
+        if artifact.kind == "screenshot" and artifact.node_id
+    }
+    return [
+        NodeRun(
+            node_id=o.node_id,
+            type=o.type,
+            elapsed_ms=o.elapsed_ms,
+            rows=o.rows,
+            values={**o.values, "image": images[o.node_id]} if o.node_id in images else o.values,
+            error=o.error,
+        )
+        for o in page.outputs
+    ]
+
+
+async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRun, rendering: Rendering) -> None:
     started = time.perf_counter()
     report.nodes.append(NodeRun(node_id=plan.start.node_id, type="start", values={"urls": plan.start_urls}))
     target = url or (plan.start_urls[0] if plan.start_urls else None)
@@ -69,12 +114,10 @@ async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRu
         target = url or next((item.url for item in found if item.source != "start"), target)
     if target is None:
         raise Unprocessable("Give a URL to test on: this bot takes its URLs when it runs.", code="url_required")
-    page = await process_page(fetcher, plan, NextPage(target, 0), keep_html=False)
+    page = await process_page(fetcher, plan, NextPage(target, 0), keep_html=False, rendering=rendering)
     report.url, report.final_url, report.status = target, page.final_url, page.status
-    report.nodes += [
-        NodeRun(node_id=o.node_id, type=o.type, elapsed_ms=o.elapsed_ms, rows=o.rows, values=o.values, error=o.error)
-        for o in page.outputs
-    ]
+    report.render, report.render_reason, report.notes = page.render, page.render_reason, page.notes + page.blocked
+    report.nodes += _node_runs(page)
     if page.error is not None:
         report.error = _error(page.error)
         return
@@ -102,14 +145,48 @@ async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRu
     report.rows = rows
 
 
-async def run_test(plan: Plan, settings: Settings, url: str | None = None, **fetch: Any) -> TestRun:
-    """Run the plan on its first page (or `url`) within the time limit; never raises for a site's failure."""
+def _session(
+    browser: BrowserPool | None, bot: FetchSettings, settings: Settings, fetch: dict[str, Any]
+) -> contextlib.AbstractAsyncContextManager[BrowserSession | None]:
+    if browser is None or bot.render == "http":
+        return contextlib.nullcontext(None)
+    limit = bot.page_timeout_seconds or settings.browser_page_timeout_seconds
+    return browser.session(
+        SessionOptions(
+            user_agent=fetch.get("user_agent"),
+            headers=fetch.get("headers") or {},
+            cookies=fetch.get("cookies") or {},
+            block=frozenset(bot.block),
+            capture=frozenset(bot.capture),
+            page_timeout=min(limit, settings.test_run_timeout_seconds),
+        )
+    )
+
+
+async def run_test(
+    plan: Plan,
+    settings: Settings,
+    url: str | None = None,
+    *,
+    browser: BrowserPool | None = None,
+    bot: FetchSettings | None = None,
+    **fetch: Any,
+) -> TestRun:
+    """Run the plan on its first page (or `url`) within the time limit; never raises for a site's failure.
+
+    `bot` holds the bot's rendering choices (auto by default); pages go to `browser` when they need one.
+    """
     report = TestRun()
     started = time.perf_counter()
+    bot = bot or FetchSettings()
     options = fetch_options(settings, retries=1, backoff_base=0.5, backoff_max=2.0, **fetch)
     try:
-        async with asyncio.timeout(settings.test_run_timeout_seconds), HttpFetcher(options) as fetcher:
-            await _run(plan, url, fetcher, report)
+        async with (
+            asyncio.timeout(settings.test_run_timeout_seconds),
+            HttpFetcher(options) as fetcher,
+            _session(browser, bot, settings, fetch) as session,
+        ):
+            await _run(plan, url, fetcher, report, Rendering(bot.render, session))
     except TimeoutError:
         report.error = TestRunError(
             code=ErrorCode.TIMEOUT.value,

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     ROBOTS_DISALLOWED = "ROBOTS_DISALLOWED"
     CIRCUIT_OPEN = "CIRCUIT_OPEN"
     INVALID_SELECTOR = "INVALID_SELECTOR"
+    SECRET_MISSING = "SECRET_MISSING"  # noqa: S105 - a code, not a secret
 
 
 class EngineError(Exception):

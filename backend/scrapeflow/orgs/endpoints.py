@@ -13,6 +13,7 @@ from scrapeflow.db import SessionDep
 from scrapeflow.kit.http import SecretBoxDep, SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep
 from scrapeflow.orgs import audit
+from scrapeflow.orgs import fetch as org_fetch
 from scrapeflow.orgs import llm as org_llm
 from scrapeflow.orgs import service as orgs_service
 from scrapeflow.orgs.schemas import (
@@ -32,6 +33,8 @@ from scrapeflow.orgs.schemas import (
     OrganizationCreate,
     OrganizationUpdate,
     OrganizationWithRole,
+    OrgFetchSettings,
+    OrgFetchSettingsUpdate,
 )
 
 router = APIRouter(prefix="/orgs", tags=["organizations"])
@@ -178,6 +181,19 @@ async def update_llm_settings(
 @router.delete("/{org_id}/llm", status_code=status.HTTP_204_NO_CONTENT, summary="Remove the organization's LLM key")
 async def remove_llm_settings(org_id: uuid.UUID, subject: KeysManage, session: SessionDep) -> None:
     await org_llm.remove(session, subject)
+
+
+@router.get("/{org_id}/fetch", summary="Organization-wide proxies (hosts only)")
+async def get_fetch_settings(org_id: uuid.UUID, subject: OrgRead, session: SessionDep) -> OrgFetchSettings:
+    return await org_fetch.get(session, subject)
+
+
+@router.put("/{org_id}/fetch", summary="Set the proxies every bot uses unless it names its own")
+async def update_fetch_settings(
+    org_id: uuid.UUID, body: OrgFetchSettingsUpdate, subject: KeysManage, session: SessionDep, box: SecretBoxDep
+) -> OrgFetchSettings:
+    """Stored encrypted; an empty list removes them."""
+    return await org_fetch.update(session, subject, body, box)
 
 
 @router.get("/{org_id}/audit", summary="Read the audit log")

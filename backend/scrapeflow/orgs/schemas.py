@@ -10,6 +10,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 
 from scrapeflow.auth.permissions import ApiKeyScope
 from scrapeflow.auth.schemas import Email
+from scrapeflow.bots.fetch_settings import Proxy
 from scrapeflow.kit.schemas import InputSchema, Name, Schema
 from scrapeflow.models import Role
 from scrapeflow.workflow.checks import check_url
@@ -121,3 +122,11 @@ class LlmSettingsUpdate(InputSchema):
         default=None, description="An OpenAI-compatible server, e.g. https://openrouter.ai/api/v1."
     )
     model: str | None = Field(default=None, max_length=200)
+
+
+class OrgFetchSettings(Schema):
+    proxy_hosts: list[str] = Field(default_factory=list, description="The proxies, without their credentials.")
+
+
+class OrgFetchSettingsUpdate(InputSchema):
+    proxies: list[Proxy] = Field(max_length=100, description="Used in turn by every bot that names no proxies.")
