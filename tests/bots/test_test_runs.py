@@ -124,3 +124,53 @@ async def test_a_javascript_page_is_rendered_and_the_run_says_why(
     nodes = {node["node_id"]: node for node in run["nodes"]}
     assert nodes["shot"]["values"]["image"].startswith("data:image/png;base64,")
     assert [row["title"] for row in nodes["cards"]["rows"]] == [p.title for p in CATALOG.products[:24]]
+
+
+def llm_workflow(url: str) -> dict[str, Any]:
+    fields = [
+        {"name": "title", "type": "string", "description": "The product name"},
+        {"name": "price", "type": "number", "description": "The price"},
+    ]
+    return {
+        "nodes": [
+            {"id": "start", "type": "start", "data": {"urls": [url]}},
+            {"id": "ai", "type": "llm_extract", "data": {"fields": fields}},
+        ],
+        "edges": [{"source": "start", "target": "ai"}],
+    }
+
+
+@pytest.mark.usefixtures("allow_local")
+async def test_ai_extraction_without_a_key_is_deterministic_and_says_so(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    editor = await make_user(session, settings)
+    product = CATALOG.products[2]
+    workflow = llm_workflow(f"{shop}/products/{product.slug}.html")
+    run = (await client.post("/api/v1/bots/test", json={"workflow_json": workflow}, headers=editor.headers)).json()
+    assert run["ok"] is True, run
+    assert run["rows"] == [{"title": product.title, "price": float(product.price)}]
+    ai = next(node for node in run["nodes"] if node["type"] == "llm_extract")
+    assert ai["values"]["llm_used"] is False
+    assert set(ai["values"]["paths"].values()) == {"deterministic"}
+
+
+@pytest.mark.usefixtures("allow_local")
+async def test_ai_extraction_with_the_organizations_own_key(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str
+) -> None:
+    from tests.engine.llm_server import serve_llm
+
+    editor = await make_user(session, settings)
+    product = CATALOG.products[4]
+    with serve_llm() as (_fake, base_url):
+        llm = {"api_key": "sk-org-test-key-1234", "base_url": base_url, "model": "fake-model"}
+        await client.put(f"/api/v1/orgs/{editor.user.default_org_id}/llm", json=llm, headers=editor.headers)
+        workflow = llm_workflow(f"{shop}/products/{product.slug}.html")
+        run = (await client.post("/api/v1/bots/test", json={"workflow_json": workflow}, headers=editor.headers)).json()
+    assert run["ok"] is True, run
+    assert run["rows"][0]["title"] == product.title
+    ai = next(node for node in run["nodes"] if node["type"] == "llm_extract")
+    assert ai["values"]["llm_used"] is True
+    assert ai["values"]["llm_calls"] == 1
+    assert ai["values"]["model"] == "fake-model"

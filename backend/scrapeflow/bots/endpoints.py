@@ -75,10 +75,17 @@ async def validate_workflow(body: WorkflowValidate, subject: BotsRead) -> Workfl
 
 @router.post("/test", summary="Test an unsaved workflow on one page")
 async def run_test_on_workflow(
-    body: UnsavedTestRunRequest, subject: BotsWrite, settings: SettingsDep, browser: BrowserPoolDep
+    body: UnsavedTestRunRequest,
+    subject: BotsWrite,
+    session: SessionDep,
+    settings: SettingsDep,
+    box: SecretBoxDep,
+    browser: BrowserPoolDep,
 ) -> TestRun:
     """Runs the workflow on its first page (or `url`) and returns each node's output: rows, values, errors, timing."""
-    return await run_test(compile_or_422(body.workflow_json), settings, body.url, browser=browser)
+    plan = compile_or_422(body.workflow_json)
+    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
+    return await run_test(plan, settings, body.url, browser=browser, llm=llm)
 
 
 @router.get("/{bot_id}", summary="Get a bot")
@@ -112,8 +119,9 @@ async def run_test_on_bot(
     bot = await bots_service.get(session, subject, bot_id)
     overrides = await bots_service.fetch_overrides(session, subject, bot, box)
     plan = compile_or_422(bot.workflow_json)
+    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
     url = body.url if body else None
-    return await run_test(plan, settings, url, browser=browser, bot=public_view(bot.settings), **overrides)
+    return await run_test(plan, settings, url, browser=browser, bot=public_view(bot.settings), llm=llm, **overrides)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")

@@ -14,12 +14,15 @@ from scrapeflow.bots import fetch_settings
 from scrapeflow.bots.fetch_settings import FetchSettingsInput
 from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
 from scrapeflow.bots.test_runs import compile_or_422
+from scrapeflow.config import Settings
+from scrapeflow.engine.llm import LlmConfig
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Conflict, NotFound
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.models import Bot, BotVersion
 from scrapeflow.orgs import audit
 from scrapeflow.orgs import fetch as org_fetch
+from scrapeflow.orgs import llm as org_llm
 from scrapeflow.orgs import service as orgs_service
 
 _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.updated_at, BotSort.name: Bot.name}
@@ -165,3 +168,18 @@ async def fetch_overrides(session: AsyncSession, subject: AuthSubject, bot: Bot,
         organization = await orgs_service.get(session, subject)
         overrides["proxies"] = tuple(org_fetch.proxies(organization, box))
     return overrides
+
+
+async def llm_config(
+    session: AsyncSession, subject: AuthSubject, settings: Settings, box: SecretBox
+) -> LlmConfig | None:
+    """The LLM the organization's bots use: its own key, else the server's, else None (deterministic extraction)."""
+    chosen = org_llm.resolve(await orgs_service.get(session, subject), settings, box)
+    if chosen is None:
+        return None
+    return LlmConfig(
+        api_key=chosen.api_key,
+        model=chosen.model,
+        base_url=chosen.base_url,
+        timeout_seconds=settings.llm_timeout_seconds,
+    )

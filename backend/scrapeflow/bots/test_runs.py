@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import time
+from dataclasses import replace
 from typing import Any
 
 from scrapeflow.bots.fetch_settings import FetchSettings
@@ -17,12 +18,14 @@ from scrapeflow.engine.browser.session import BrowserSession
 from scrapeflow.engine.discovery import discover
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
+from scrapeflow.engine.llm import LlmConfig, LlmContext, LlmPageResult, extract_page
 from scrapeflow.engine.post import post_process
 from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.ssrf import FetchAllowlist
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.kit.errors import Unprocessable
 from scrapeflow.workflow.compiler import validate
+from scrapeflow.workflow.nodes import LlmExtractData
 from scrapeflow.workflow.plan import Plan
 
 PREVIEW_URLS = 20
@@ -93,7 +96,26 @@ def _node_runs(page: PageResult) -> list[NodeRun]:
     ]
 
 
-async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRun, rendering: Rendering) -> None:
+def merge_llm_rows(rows: list[dict[str, Any]], llm_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One AI row adds its fields to every row the page steps made; several AI rows are the page's rows."""
+    if not rows:
+        return llm_rows
+    if len(llm_rows) == 1:
+        return [{**row, **llm_rows[0]} for row in rows]
+    return llm_rows or rows
+
+
+async def _llm_extract(html: str, url: str, node_id: str, data: LlmExtractData, llm: LlmConfig | None) -> LlmPageResult:
+    """A test run reads one page: a fresh cache and selector store, so the preview shows the model's own answer."""
+    if llm is not None and data.model:
+        llm = replace(llm, model=data.model)
+    async with LlmContext(config=llm, selector_key=("test-run", node_id)) as context:
+        return await extract_page(html, url, data, context)
+
+
+async def _run(
+    plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRun, rendering: Rendering, llm: LlmConfig | None
+) -> None:
     started = time.perf_counter()
     report.nodes.append(NodeRun(node_id=plan.start.node_id, type="start", values={"urls": plan.start_urls}))
     target = url or (plan.start_urls[0] if plan.start_urls else None)
@@ -114,7 +136,7 @@ async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRu
         target = url or next((item.url for item in found if item.source != "start"), target)
     if target is None:
         raise Unprocessable("Give a URL to test on: this bot takes its URLs when it runs.", code="url_required")
-    page = await process_page(fetcher, plan, NextPage(target, 0), keep_html=False, rendering=rendering)
+    page = await process_page(fetcher, plan, NextPage(target, 0), keep_html=plan.uses_llm, rendering=rendering)
     report.url, report.final_url, report.status = target, page.final_url, page.status
     report.render, report.render_reason, report.notes = page.render, page.render_reason, page.notes + page.blocked
     report.nodes += _node_runs(page)
@@ -124,13 +146,16 @@ async def _run(plan: Plan, url: str | None, fetcher: HttpFetcher, report: TestRu
     rows = page.rows
     for step in plan.post_steps:
         began = time.perf_counter()
-        if step.type == "llm_extract":
+        if isinstance(step.data, LlmExtractData):
+            result = await _llm_extract(page.html or "", page.final_url or target, step.node_id, step.data, llm)
+            rows = merge_llm_rows(rows, result.rows)
             report.nodes.append(
                 NodeRun(
                     node_id=step.node_id,
                     type=step.type,
-                    status="skipped",
-                    error="AI extraction is not available on this server yet.",
+                    elapsed_ms=(time.perf_counter() - began) * 1000,
+                    rows=rows,
+                    values=result.summary(),
                 )
             )
             continue
@@ -170,6 +195,7 @@ async def run_test(
     *,
     browser: BrowserPool | None = None,
     bot: FetchSettings | None = None,
+    llm: LlmConfig | None = None,
     **fetch: Any,
 ) -> TestRun:
     """Run the plan on its first page (or `url`) within the time limit; never raises for a site's failure.
@@ -186,7 +212,7 @@ async def run_test(
             HttpFetcher(options) as fetcher,
             _session(browser, bot, settings, fetch) as session,
         ):
-            await _run(plan, url, fetcher, report, Rendering(bot.render, session))
+            await _run(plan, url, fetcher, report, Rendering(bot.render, session), llm)
     except TimeoutError:
         report.error = TestRunError(
             code=ErrorCode.TIMEOUT.value,
