@@ -200,6 +200,15 @@ async def test_bring_your_own_llm_key(client: httpx.AsyncClient, session: AsyncS
     assert resolve(organization, settings, SecretBox(settings.jwt_secret)) is None  # no server key in tests
     bad = await client.put(url, json={"base_url": "ftp://x"}, headers=owner.headers)
     assert bad.status_code == 422
+    for internal in [
+        "http://169.254.169.254/v1",
+        "http://10.0.0.5:8000/v1",
+        "http://0x7f000001/",
+        "http://localhost:11434/v1",
+    ]:
+        refused = await client.put(url, json={"api_key": "sk-x-12345678", "base_url": internal}, headers=owner.headers)
+        assert refused.status_code == 422, internal
+        assert refused.json()["error"]["code"] == "blocked_by_policy"
 
 
 async def test_organization_proxies_apply_to_bots_without_their_own(

@@ -172,10 +172,15 @@ async def get_llm_settings(org_id: uuid.UUID, subject: OrgRead, session: Session
 
 @router.put("/{org_id}/llm", summary="Bring your own LLM key")
 async def update_llm_settings(
-    org_id: uuid.UUID, body: LlmSettingsUpdate, subject: KeysManage, session: SessionDep, box: SecretBoxDep
+    org_id: uuid.UUID,
+    body: LlmSettingsUpdate,
+    subject: KeysManage,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
 ) -> LlmSettings:
     """The key is stored encrypted and never returned; extraction then runs on it, billed to you by your provider."""
-    return await org_llm.update(session, subject, body, box)
+    return await org_llm.update(session, subject, body, box, settings)
 
 
 @router.delete("/{org_id}/llm", status_code=status.HTTP_204_NO_CONTENT, summary="Remove the organization's LLM key")

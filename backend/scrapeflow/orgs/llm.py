@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.subject import AuthSubject
 from scrapeflow.config import Settings
+from scrapeflow.engine.errors import EngineError
+from scrapeflow.engine.ssrf import FetchAllowlist, SsrfGuard
 from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.kit.errors import Unprocessable
 from scrapeflow.models import Organization
 from scrapeflow.orgs import audit
 from scrapeflow.orgs import service as orgs_service
@@ -43,8 +46,31 @@ async def get(session: AsyncSession, subject: AuthSubject) -> LlmSettings:
     return _view(await orgs_service.get(session, subject))
 
 
-async def update(session: AsyncSession, subject: AuthSubject, body: LlmSettingsUpdate, box: SecretBox) -> LlmSettings:
+def _check_reachable(base_url: str, settings: Settings) -> None:
+    """The server calls this URL, so it must not point inside our network unless FETCH_ALLOWLIST allows it.
+
+    Literal private addresses (in any spelling) and `localhost` are refused here; names that resolve
+    to private addresses need the same check at call time (not done yet).
+    """
+    allowlist = FetchAllowlist.parse(settings.fetch_allowlist)
+    try:
+        target = SsrfGuard(allowlist).check_url(base_url)
+    except EngineError as exc:
+        raise Unprocessable(exc.message, code="blocked_by_policy") from exc
+    host = target.host.lower().rstrip(".")
+    if (host == "localhost" or host.endswith(".localhost")) and not allowlist.allows_name(host):
+        raise Unprocessable(
+            "This address is on the server's own network; an administrator must list it in FETCH_ALLOWLIST first.",
+            code="blocked_by_policy",
+        )
+
+
+async def update(
+    session: AsyncSession, subject: AuthSubject, body: LlmSettingsUpdate, box: SecretBox, settings: Settings
+) -> LlmSettings:
     organization = await orgs_service.get(session, subject)
+    if body.base_url:
+        _check_reachable(body.base_url, settings)
     stored = dict(organization.settings.get("llm") or {})
     if body.api_key is not None:
         stored["sealed_key"] = box.encrypt(body.api_key)
