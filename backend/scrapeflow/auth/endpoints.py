@@ -38,15 +38,16 @@ def get_http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-def _set_refresh_cookie(response: Response, settings: Settings, token: str) -> None:
+def _set_cookie(response: Response, settings: Settings, name: str, value: str, *, max_age: int, path: str) -> None:
+    """HttpOnly, SameSite=Lax (the OAuth redirect must carry it), Secure unless a plain-HTTP localhost site."""
     response.set_cookie(
-        REFRESH_COOKIE,
-        token,
-        max_age=settings.refresh_token_days * 86400,
-        path=REFRESH_COOKIE_PATH,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
+        name, value, max_age=max_age, path=path, httponly=True, secure=settings.secure_cookies, samesite="lax"
+    )
+
+
+def _set_refresh_cookie(response: Response, settings: Settings, token: str) -> None:
+    _set_cookie(
+        response, settings, REFRESH_COOKIE, token, max_age=settings.refresh_token_days * 86400, path=REFRESH_COOKIE_PATH
     )
 
 
@@ -116,14 +117,8 @@ async def oauth_start(
     chosen = oauth.get_provider(settings, provider)
     url, state_cookie = oauth.start(settings, chosen, next)
     response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
-    response.set_cookie(
-        STATE_COOKIE,
-        state_cookie,
-        max_age=oauth.STATE_MINUTES * 60,
-        path=STATE_COOKIE_PATH,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
+    _set_cookie(
+        response, settings, STATE_COOKIE, state_cookie, max_age=oauth.STATE_MINUTES * 60, path=STATE_COOKIE_PATH
     )
     return response
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
 from scrapeflow.bots import service as bots_service
-from scrapeflow.bots.fetch_settings import public_view
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
@@ -21,7 +20,7 @@ from scrapeflow.bots.schemas import (
     TestRunRequest,
     UnsavedTestRunRequest,
 )
-from scrapeflow.bots.test_runs import browser_pool, compile_or_422, run_test
+from scrapeflow.bots.test_runs import browser_pool, run_bot_test, run_workflow_test
 from scrapeflow.db import SessionDep
 from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.http import SecretBoxDep, SettingsDep
@@ -83,9 +82,9 @@ async def run_test_on_workflow(
     browser: BrowserPoolDep,
 ) -> TestRun:
     """Runs the workflow on its first page (or `url`) and returns each node's output: rows, values, errors, timing."""
-    plan = compile_or_422(body.workflow_json)
-    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
-    return await run_test(plan, settings, body.url, browser=browser, llm=llm)
+    return await run_workflow_test(
+        session, subject, body.workflow_json, body.url, settings=settings, box=box, browser=browser
+    )
 
 
 @router.get("/{bot_id}", summary="Get a bot")
@@ -116,12 +115,8 @@ async def run_test_on_bot(
     body: TestRunRequest | None = None,
 ) -> TestRun:
     """Runs the saved workflow on its first page (or `url`) within the test-run time limit."""
-    bot = await bots_service.get(session, subject, bot_id)
-    overrides = await bots_service.fetch_overrides(session, subject, bot, box)
-    plan = compile_or_422(bot.workflow_json)
-    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
     url = body.url if body else None
-    return await run_test(plan, settings, url, browser=browser, bot=public_view(bot.settings), llm=llm, **overrides)
+    return await run_bot_test(session, subject, bot_id, url, settings=settings, box=box, browser=browser)
 
 
 @router.get("/{bot_id}/versions", summary="List a bot's versions")

@@ -7,16 +7,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from scrapeflow.bots.fetch_settings import FetchSettings
-from scrapeflow.bots.test_runs import fetch_options
 from scrapeflow.config import Settings
 from scrapeflow.engine.errors import EngineError, ErrorCode
-from scrapeflow.engine.fetch import HttpFetcher
+from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
 from scrapeflow.engine.firecrawl import FirecrawlFetcher, FirecrawlOptions
 from scrapeflow.engine.ssrf import FetchAllowlist
 
 # FetchOptions fields that mean the same for Firecrawl; the rest (proxies, robots.txt, politeness, HTTP/2)
 # are Firecrawl's own business.
 _SHARED_OPTIONS = ("timeout", "max_bytes", "retries", "backoff_base", "backoff_max", "allowlist")
+
+
+def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
+    values: dict[str, Any] = {
+        "user_agent": settings.fetch_user_agent,
+        "timeout": settings.fetch_timeout_seconds,
+        "max_bytes": settings.fetch_max_bytes,
+        "allowlist": FetchAllowlist.parse(settings.fetch_allowlist),
+    }
+    values.update(overrides)
+    return FetchOptions(**values)
 
 
 def firecrawl_configured(settings: Settings) -> bool:

@@ -13,17 +13,18 @@ from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots import fetch_settings
 from scrapeflow.bots.fetch_settings import FetchSettingsInput
 from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
-from scrapeflow.bots.test_runs import compile_or_422
 from scrapeflow.config import Settings
 from scrapeflow.engine.llm import LlmConfig
 from scrapeflow.kit.crypto import SecretBox
-from scrapeflow.kit.errors import Conflict, NotFound
+from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.models import Bot, BotVersion
 from scrapeflow.orgs import audit
 from scrapeflow.orgs import fetch as org_fetch
 from scrapeflow.orgs import llm as org_llm
 from scrapeflow.orgs import service as orgs_service
+from scrapeflow.workflow.compiler import validate
+from scrapeflow.workflow.plan import Plan
 
 _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.updated_at, BotSort.name: Bot.name}
 _DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
@@ -63,6 +64,17 @@ def _snapshot(bot: Bot, subject: AuthSubject, message: str) -> BotVersion:
         created_by_id=subject.user_id,
         **{field: getattr(bot, field) for field in _DOCUMENT_FIELDS},
     )
+
+
+def compile_or_422(document: dict[str, Any]) -> Plan:
+    plan, issues = validate(document)
+    if plan is None:
+        raise Unprocessable(
+            f"The workflow has {len(issues)} problem(s): {issues[0].message}",
+            code="invalid_workflow",
+            details={"issues": [issue.as_dict() for issue in issues]},
+        )
+    return plan
 
 
 async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate, box: SecretBox) -> Bot:

@@ -6,10 +6,16 @@ import asyncio
 import base64
 import contextlib
 import time
+import uuid
 from dataclasses import replace
 from typing import Any
 
-from scrapeflow.bots.fetch_settings import FetchSettings
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.bots import service as bots_service
+from scrapeflow.bots.fetch_settings import FetchSettings, public_view
+from scrapeflow.bots.fetchers import fetch_options
 from scrapeflow.bots.schemas import NodeRun, TestRun, TestRunError
 from scrapeflow.config import Settings
 from scrapeflow.engine.browser.options import BrowserOptions, SessionOptions
@@ -17,29 +23,18 @@ from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.engine.browser.session import BrowserSession
 from scrapeflow.engine.discovery import discover
 from scrapeflow.engine.errors import EngineError, ErrorCode
-from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
+from scrapeflow.engine.fetch import HttpFetcher
 from scrapeflow.engine.llm import LlmConfig, LlmContext, LlmPageResult, extract_page
 from scrapeflow.engine.post import post_process
 from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.ssrf import FetchAllowlist
 from scrapeflow.engine.steps import NextPage
+from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Unprocessable
-from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.nodes import LlmExtractData
 from scrapeflow.workflow.plan import Plan
 
 PREVIEW_URLS = 20
-
-
-def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
-    values: dict[str, Any] = {
-        "user_agent": settings.fetch_user_agent,
-        "timeout": settings.fetch_timeout_seconds,
-        "max_bytes": settings.fetch_max_bytes,
-        "allowlist": FetchAllowlist.parse(settings.fetch_allowlist),
-    }
-    values.update(overrides)
-    return FetchOptions(**values)
 
 
 def browser_options(settings: Settings) -> BrowserOptions:
@@ -59,17 +54,6 @@ def browser_pool(pools: dict[BrowserOptions, BrowserPool], settings: Settings) -
     if pool is None:
         pool = pools[options] = BrowserPool(options)
     return pool
-
-
-def compile_or_422(document: dict[str, Any]) -> Plan:
-    plan, issues = validate(document)
-    if plan is None:
-        raise Unprocessable(
-            f"The workflow has {len(issues)} problem(s): {issues[0].message}",
-            code="invalid_workflow",
-            details={"issues": [issue.as_dict() for issue in issues]},
-        )
-    return plan
 
 
 def _error(error: EngineError) -> TestRunError:
@@ -223,3 +207,37 @@ async def run_test(
     report.ok = report.error is None and not any(node.status == "error" for node in report.nodes)
     report.elapsed_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+async def run_workflow_test(
+    session: AsyncSession,
+    subject: AuthSubject,
+    document: dict[str, Any],
+    url: str | None,
+    *,
+    settings: Settings,
+    box: SecretBox,
+    browser: BrowserPool | None,
+) -> TestRun:
+    """A test run of an unsaved workflow, with the organization's LLM when it extracts with AI."""
+    plan = bots_service.compile_or_422(document)
+    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
+    return await run_test(plan, settings, url, browser=browser, llm=llm)
+
+
+async def run_bot_test(
+    session: AsyncSession,
+    subject: AuthSubject,
+    bot_id: uuid.UUID,
+    url: str | None,
+    *,
+    settings: Settings,
+    box: SecretBox,
+    browser: BrowserPool | None,
+) -> TestRun:
+    """A test run of a saved bot, with its fetch settings (and its organization's proxies and LLM)."""
+    bot = await bots_service.get(session, subject, bot_id)
+    overrides = await bots_service.fetch_overrides(session, subject, bot, box)
+    plan = bots_service.compile_or_422(bot.workflow_json)
+    llm = await bots_service.llm_config(session, subject, settings, box) if plan.uses_llm else None
+    return await run_test(plan, settings, url, browser=browser, bot=public_view(bot.settings), llm=llm, **overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapeflow.bots.test_runs import fetch_options
+from scrapeflow.bots.fetchers import fetch_options
 from scrapeflow.config import Settings
 from scrapeflow.engine.discovery import discover
 from scrapeflow.engine.errors import EngineError, ErrorCode
