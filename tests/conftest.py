@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from scrapeflow.cli import migrate_database
 from scrapeflow.config import Environment, Settings, get_settings
-from scrapeflow.db import create_engine, get_session
+from scrapeflow.db import create_engine, get_session, publish_changes
+from scrapeflow.kit.stamps import take_changed
 from scrapeflow.main import create_app
 from tests.site.app import SiteApp, create_site
 from tests.site.server import serve_site
@@ -132,11 +133,14 @@ async def build_app(settings: Settings, session: AsyncSession) -> AsyncIterator[
         except Exception as exc:
             if getattr(exc, "keep_changes", False):
                 await savepoint.commit()
+                await publish_changes(application.state.stamps, session)
             else:
                 await savepoint.rollback()
+                take_changed(session)
             raise
         else:
             await savepoint.commit()
+            await publish_changes(application.state.stamps, session)
 
     application.dependency_overrides[get_session] = request_session
     async with application.router.lifespan_context(application):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import uuid
@@ -179,3 +180,30 @@ def test_logs_are_json_lines_in_production_with_the_request_id(
     assert lines[0]["bots"] == 3
     assert lines[0]["level"] == "info"
     assert lines[1]["event"] == "from the standard library"
+
+
+def test_no_dependency_or_endpoint_runs_in_the_thread_pool(settings: Settings) -> None:
+    """FastAPI runs a plain `def` dependency in the thread pool: a hand-off (and a queue) on every request."""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    def sync_calls(dependant: Dependant) -> list[str]:
+        found = []
+        call = dependant.call
+        if call is not None and not inspect.isclass(call):
+            target = getattr(call, "__call__", call) if not inspect.isroutine(call) else call  # noqa: B004
+            if not (inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)):
+                found.append(getattr(call, "__qualname__", repr(call)))
+        for sub in dependant.dependencies:
+            found += sync_calls(sub)
+        return found
+
+    app = create_app(settings)
+    routes = [context for context in iter_route_contexts(app.routes) if isinstance(context.original_route, APIRoute)]
+    assert len(routes) >= 40
+    offenders = {
+        f"{sorted(context.methods or ())} {context.path}: {name}"
+        for context in routes
+        for name in sync_calls(context.original_route.dependant)  # type: ignore[union-attr]
+    }
+    assert not offenders, offenders

@@ -76,7 +76,7 @@ class World:
     user: User | None = None
 
     def subject(self, org_id: uuid.UUID | None = None) -> AuthSubject:
-        return AuthSubject(org_id or self.org.id, Role.owner, self.founder.user, None, CLIENT)
+        return AuthSubject(org_id or self.org.id, Role.owner, self.founder.user.id, None, CLIENT)
 
 
 @dataclass
@@ -423,7 +423,7 @@ async def test_route_authorization(
     people = await People.meet(session, settings)
     outsider = await make_user(session, settings, name="Outsider")
     assert outsider.user.default_org_id is not None
-    org_b = AuthSubject(outsider.user.default_org_id, Role.owner, outsider.user, None, CLIENT)
+    org_b = AuthSubject(outsider.user.default_org_id, Role.owner, outsider.user.id, None, CLIENT)
     _, key = await orgs_service.create_api_key(session, org_b, "outsider", [ApiKeyScope.read, ApiKeyScope.write])
     problems = await role_problems(client, people, route)
     problems += await outsider_problems(client, await people.world(ANONYMOUS), route, outsider, key)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from scrapeflow.config import Settings
 from scrapeflow.kit.errors import AppError
+from scrapeflow.kit.stamps import Stamps, take_changed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -79,23 +80,38 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed once before the response is sent, or rolled back.
 
     An `AppError` with `keep_changes` (e.g. revoking a reused refresh token family) still
-    commits what the service wrote before raising.
+    commits what the service wrote before raising. After a commit, the change stamps the
+    services marked are renewed (kit/stamps.py).
     """
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with factory() as session:
+    # Not `async with factory()`: its exit shields `close()` in a new task, an extra trip through a busy
+    # event loop on every request (p99 went from ~18 ms to ~170 ms under load).
+    session = factory()
+    try:
         try:
             yield session
         except AppError as exc:
-            if exc.keep_changes:
-                await session.commit()
-            else:
+            if not exc.keep_changes:
                 await session.rollback()
+                raise
+            await session.commit()
+            await publish_changes(request.app.state.stamps, session)
             raise
         except BaseException:
             await session.rollback()
             raise
         else:
             await session.commit()
+            await publish_changes(request.app.state.stamps, session)
+    finally:
+        await session.close()
+
+
+async def publish_changes(stamps: Stamps | None, session: AsyncSession) -> None:
+    """After a commit: renew the change stamps its writes marked, so every process sees them at once."""
+    changed = take_changed(session)
+    if changed and stamps is not None:
+        await stamps.renew(changed)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -28,12 +28,12 @@ users_router = APIRouter(prefix="/users", tags=["users"])
 RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE, include_in_schema=False)]
 
 
-def get_failure_limiter(request: Request) -> FailureLimiter:
+async def get_failure_limiter(request: Request) -> FailureLimiter:
     limiter: FailureLimiter = request.app.state.failure_limiter
     return limiter
 
 
-def get_http_client(request: Request) -> httpx.AsyncClient:
+async def get_http_client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.http
     return client
 

@@ -17,6 +17,7 @@ from scrapeflow.kit.crypto import new_token, token_hash
 from scrapeflow.kit.errors import Conflict, TooManyRequests, Unauthorized, Unprocessable
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.ratelimit import FailureLimiter
+from scrapeflow.kit.stamps import mark_changed, org_stamp, user_stamp
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Membership, Organization, RefreshToken, Role, User
 from scrapeflow.orgs import audit
@@ -235,4 +236,5 @@ async def delete_me(session: AsyncSession, user: User) -> None:
         if organization is not None:
             await session.delete(organization)
     await session.delete(user)
+    mark_changed(session, user_stamp(user.id), *(org_stamp(org_id) for org_id in alone))
     await session.flush()

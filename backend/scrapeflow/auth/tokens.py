@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from jose import JWTError, jwt
 
@@ -28,8 +29,14 @@ def create_access_token(user_id: uuid.UUID, secret: str, minutes: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, secret: str) -> uuid.UUID:
-    """Return the user id, refusing `alg: none`, other keys, audiences, issuers and expired tokens."""
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+def decode_access_token(token: str, secret: str) -> AccessClaims:
+    """Return the user and expiry, refusing `alg: none`, other keys, audiences, issuers and expired tokens."""
     try:
         claims = jwt.decode(
             token,
@@ -41,6 +48,6 @@ def decode_access_token(token: str, secret: str) -> uuid.UUID:
         )
         if claims.get("typ") != "access":
             raise JWTError("not an access token")
-        return uuid.UUID(claims["sub"])
-    except (JWTError, ValueError, KeyError) as exc:
+        return AccessClaims(uuid.UUID(claims["sub"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
+    except (JWTError, ValueError, KeyError, TypeError, OverflowError) as exc:
         raise Unauthorized("The access token is invalid or has expired; sign in again.", code="invalid_token") from exc

@@ -12,7 +12,7 @@ from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
-    BotSort,
+    BotListParams,
     BotSummary,
     BotUpdate,
     BotVersion,
@@ -24,7 +24,8 @@ from scrapeflow.bots.test_runs import browser_pool, run_bot_test, run_workflow_t
 from scrapeflow.db import SessionDep
 from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.http import SecretBoxDep, SettingsDep
-from scrapeflow.kit.pagination import Page, PageParamsDep, SortDirection
+from scrapeflow.kit.pagination import Page, PageParamsDep
+from scrapeflow.kit.stamped_responses import allow_caching
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.schemas import ValidationIssue, WorkflowValidate, WorkflowValidation
 
@@ -44,14 +45,11 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version n
 
 @router.get("", summary="List bots")
 async def list_bots(
-    subject: BotsRead,
-    session: SessionDep,
-    page: PageParamsDep,
-    q: Annotated[str | None, Query(max_length=200, description="Only bots whose name contains this.")] = None,
-    sort: BotSort = BotSort.updated_at,
-    order: SortDirection = SortDirection.desc,
+    request: Request, subject: BotsRead, session: SessionDep, query: Annotated[BotListParams, Query()]
 ) -> Page[BotSummary]:
-    items, next_cursor = await bots_service.list_bots(session, subject, page, query=q, sort=sort, direction=order)
+    items, next_cursor = await bots_service.list_bots(session, subject, query)
+    # What dashboards poll: every bot write renews the organization's stamp, so the answer may be kept.
+    allow_caching(request, subject.freshness)
     return Page(items=[BotSummary.model_validate(bot) for bot in items], next_cursor=next_cursor)
 
 

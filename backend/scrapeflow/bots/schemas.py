@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from scrapeflow import models
 from scrapeflow.bots.fetch_settings import FetchSettings, FetchSettingsInput, public_view
+from scrapeflow.kit.pagination import PageParams, SortDirection
 from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
 
 WORKFLOW_EXAMPLE: dict[str, Any] = {
@@ -46,6 +47,12 @@ class BotSort(StrEnum):
     created_at = "created_at"
     updated_at = "updated_at"
     name = "name"
+
+
+class BotListParams(PageParams):
+    q: str | None = Field(None, max_length=200, description="Only bots whose name contains this.")
+    sort: BotSort = BotSort.updated_at
+    order: SortDirection = SortDirection.desc
 
 
 def starter_workflow(start_url: str) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from sqlalchemy.orm import defer
 from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots import fetch_settings
 from scrapeflow.bots.fetch_settings import FetchSettingsInput
-from scrapeflow.bots.schemas import BotCreate, BotSort, BotUpdate
+from scrapeflow.bots.schemas import BotCreate, BotListParams, BotSort, BotUpdate
 from scrapeflow.config import Settings
 from scrapeflow.engine.llm import LlmConfig
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
-from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
+from scrapeflow.kit.pagination import PageParams, paginate
+from scrapeflow.kit.stamps import mark_changed, org_stamp
 from scrapeflow.models import Bot, BotVersion
 from scrapeflow.orgs import audit
 from scrapeflow.orgs import fetch as org_fetch
@@ -30,22 +31,16 @@ _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.upd
 _DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
 
 
-async def list_bots(
-    session: AsyncSession,
-    subject: AuthSubject,
-    params: PageParams,
-    *,
-    query: str | None = None,
-    sort: BotSort = BotSort.updated_at,
-    direction: SortDirection = SortDirection.desc,
-) -> tuple[list[Bot], str | None]:
+async def list_bots(session: AsyncSession, subject: AuthSubject, params: BotListParams) -> tuple[list[Bot], str | None]:
     # The list shows summaries: leave the documents (often kilobytes each) in the database.
     summary_only = (defer(Bot.workflow_json, raiseload=True), defer(Bot.settings, raiseload=True))
     statement = scoped(select(Bot), subject, Bot).options(*summary_only)
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if params.q:
+        escaped = params.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(func.lower(Bot.name).like(f"%{escaped.lower()}%", escape="\\"))
-    return await paginate(session, statement, params, sort=_SORT_COLUMNS[sort], tiebreak=Bot.id, direction=direction)
+    return await paginate(
+        session, statement, params, sort=_SORT_COLUMNS[params.sort], tiebreak=Bot.id, direction=params.order
+    )
 
 
 async def get(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID) -> Bot:
@@ -92,6 +87,7 @@ async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate, b
     )
     session.add(bot)
     await session.flush()
+    mark_changed(session, org_stamp(subject.org_id))  # the bot list
     session.add(_snapshot(bot, subject, "Created"))
     await session.flush()
     return bot
@@ -121,6 +117,7 @@ async def _save_new_version(
             details={"current_version": bot.version},
         )
     await session.refresh(bot)
+    mark_changed(session, org_stamp(subject.org_id))
     session.add(_snapshot(bot, subject, message))
     await session.flush()
     return bot
@@ -143,6 +140,7 @@ async def delete(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID)
     bot = await get(session, subject, bot_id)
     audit.record_by(session, subject, "bot.deleted", target_type="bot", target_id=bot.id, data={"name": bot.name})
     await session.delete(bot)
+    mark_changed(session, org_stamp(subject.org_id))
     await session.flush()
 
 

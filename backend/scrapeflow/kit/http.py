@@ -17,18 +17,22 @@ class ClientInfo:
     user_agent: str
 
 
-async def get_client_info(request: Request) -> ClientInfo:
-    # async: FastAPI runs a plain `def` dependency in the thread pool, a hand-off on every request.
+def client_info(request: Request) -> ClientInfo:
     return ClientInfo(
         ip=request.client.host if request.client else "unknown",
         user_agent=request.headers.get("user-agent", "")[:255],
     )
 
 
+async def get_client_info(request: Request) -> ClientInfo:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a hand-off on every request.
+    return client_info(request)
+
+
 ClientDep = Annotated[ClientInfo, Depends(get_client_info)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:  # async: see get_client_info
     settings: Settings = request.app.state.settings
     return settings
 
@@ -36,7 +40,7 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_secret_box(request: Request) -> SecretBox:
+async def get_secret_box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secret_box
     return box
 

@@ -6,12 +6,12 @@ import base64
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -28,20 +28,16 @@ class SortDirection(StrEnum):
     desc = "desc"
 
 
-@dataclass(frozen=True)
-class PageParams:
-    limit: int
-    cursor: str | None
+class PageParams(BaseModel):
+    """The query parameters every list takes; a list with filters extends it (one query model per list)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: int = Field(50, ge=1, le=200, description="How many items to return (1–200).")
+    cursor: str | None = Field(None, max_length=512, description="`next_cursor` from the previous page.")
 
 
-async def page_params(  # async: a plain `def` dependency would run in the thread pool
-    limit: Annotated[int, Query(ge=1, le=200, description="How many items to return (1–200).")] = 50,
-    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` from the previous page.")] = None,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor)
-
-
-PageParamsDep = Annotated[PageParams, Depends(page_params)]
+PageParamsDep = Annotated[PageParams, Query()]
 
 
 class Page(Schema, Generic[T]):

@@ -55,7 +55,7 @@ def record_by(
         org_id=subject.org_id,
         action=action,
         user_id=subject.user_id,
-        api_key_id=subject.api_key.id if subject.api_key else None,
+        api_key_id=subject.api_key_id,
         client=subject.client,
         target_type=target_type,
         target_id=target_id,

@@ -15,6 +15,7 @@ from scrapeflow.auth.subject import API_KEY_PREFIX, AuthSubject, scoped
 from scrapeflow.kit.crypto import new_token, token_hash
 from scrapeflow.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from scrapeflow.kit.pagination import PageParams, paginate
+from scrapeflow.kit.stamps import mark_changed, org_stamp, user_stamp
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import ApiKey, Invitation, Membership, Organization, Role, User
 from scrapeflow.orgs import audit
@@ -37,6 +38,7 @@ async def create_organization(
     session.add(membership)
     if user.default_org_id is None:
         user.default_org_id = organization.id
+    mark_changed(session, user_stamp(user.id))
     await session.flush()
     return organization, membership
 
@@ -74,6 +76,7 @@ async def delete(session: AsyncSession, subject: AuthSubject) -> None:
     organization = await get(session, subject)
     await session.execute(update(User).where(User.default_org_id == organization.id).values(default_org_id=None))
     await session.delete(organization)
+    mark_changed(session, org_stamp(organization.id))
     await session.flush()
 
 
@@ -120,6 +123,7 @@ async def change_role(session: AsyncSession, subject: AuthSubject, user_id: uuid
         raise Conflict("The organization needs at least one owner; make someone else owner first.", code="last_owner")
     previous = membership.role
     membership.role = role
+    mark_changed(session, org_stamp(subject.org_id), user_stamp(user_id))
     audit.record_by(
         session,
         subject,
@@ -144,6 +148,7 @@ async def remove_member(session: AsyncSession, subject: AuthSubject, user_id: uu
         update(User).where(User.id == user_id, User.default_org_id == subject.org_id).values(default_org_id=None)
     )
     await session.delete(membership)
+    mark_changed(session, org_stamp(subject.org_id), user_stamp(user_id))
     audit.record_by(session, subject, "member.removed", target_type="user", target_id=user_id)
     await session.flush()
 
@@ -230,6 +235,7 @@ async def accept_invitation(session: AsyncSession, user: User, token: str) -> tu
     invitation.accepted_at = utcnow()
     membership = Membership(org_id=invitation.org_id, user_id=user.id, role=invitation.role)
     session.add(membership)
+    mark_changed(session, org_stamp(invitation.org_id), user_stamp(user.id))
     audit.record(
         session,
         org_id=invitation.org_id,
@@ -289,6 +295,7 @@ async def revoke_api_key(session: AsyncSession, subject: AuthSubject, key_id: uu
     if api_key is None:
         raise NotFound("API key not found.")
     api_key.revoked_at = utcnow()
+    mark_changed(session, org_stamp(subject.org_id))
     audit.record_by(
         session, subject, "api_key.revoked", target_type="api_key", target_id=api_key.id, data={"name": api_key.name}
     )
