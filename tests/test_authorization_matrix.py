@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scrapeflow.auth.passwords import hash_password
 from scrapeflow.auth.permissions import SCOPE_ROLES, ApiKeyScope
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.bots import secrets as bot_secrets
 from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import BotCreate
 from scrapeflow.config import Settings
@@ -116,8 +117,11 @@ Maker = Callable[[World], Awaitable[str]]
 
 
 async def new_bot(w: World) -> str:
-    body = BotCreate(name="Target bot", start_url=START_URL)
-    return str((await bots_service.create(w.session, w.subject(), body, SecretBox(w.settings.jwt_secret))).id)
+    """A bot with a secret named `password` (for the route that deletes one)."""
+    box = SecretBox(w.settings.jwt_secret)
+    bot = await bots_service.create(w.session, w.subject(), BotCreate(name="Target bot", start_url=START_URL), box)
+    await bot_secrets.put_secrets(w.session, w.subject(), bot.id, {"password": "hunter2"}, box)
+    return str(bot.id)
 
 
 async def new_member(w: World) -> str:
@@ -155,6 +159,7 @@ OBJECTS: dict[str, Maker] = {
     "key_id": new_api_key,
     "version": constant("1"),
     "provider": constant("github"),
+    "name": constant("password"),
 }
 TENANT_PARAMS = {"org_id", "bot_id", "user_id", "invitation_id", "key_id"}
 
@@ -276,6 +281,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/bots/{bot_id}/versions"): Entry("viewer"),
     ("GET", "/api/v1/bots/{bot_id}/versions/{version}"): Entry("viewer"),
     ("POST", "/api/v1/bots/{bot_id}/versions/{version}/restore"): Entry("editor"),
+    ("GET", "/api/v1/bots/{bot_id}/secrets"): Entry("viewer"),
+    ("PUT", "/api/v1/bots/{bot_id}/secrets"): Entry("editor", body=fixed({"secrets": {"password": "s3cret"}})),
+    ("DELETE", "/api/v1/bots/{bot_id}/secrets/{name}"): Entry("editor"),
+    ("GET", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("viewer"),
+    ("DELETE", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("editor"),
     ("GET", "/api/v1/workflow/node-types"): Entry("public"),
     # Firecrawl's API for its SDKs, at the root: any API key (a read key is enough) or a member's token. They
     # aim at a loopback address, which the fetch guard refuses after authorization and before any network use.

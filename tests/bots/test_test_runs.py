@@ -174,3 +174,31 @@ async def test_ai_extraction_with_the_organizations_own_key(
     assert ai["values"]["llm_used"] is True
     assert ai["values"]["llm_calls"] == 1
     assert ai["values"]["model"] == "fake-model"
+
+
+@pytest.mark.usefixtures("allow_local")
+@pytest.mark.parametrize("render", ["http", "browser"])
+async def test_a_bots_own_proxies_carry_its_pages_over_http_and_in_the_browser(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, shop: str, render: str
+) -> None:
+    from tests.engine.forward_proxy import ForwardProxy
+
+    proxy = ForwardProxy(username="scraper", password="hunter2")
+    proxy_url = await proxy.start()
+    try:
+        editor = await make_user(session, settings)
+        body = {
+            "name": "proxied",
+            "workflow_json": list_workflow(shop),
+            "fetch": {"proxies": [proxy_url], "render": render},
+        }
+        bot = (await client.post("/api/v1/bots", json=body, headers=editor.headers)).json()
+        assert bot["fetch"]["proxy_hosts"] == [proxy_url.rsplit("@", 1)[1]]
+        run = (await client.post(f"/api/v1/bots/{bot['id']}/test", headers=editor.headers)).json()
+    finally:
+        await proxy.close()
+    assert run["ok"] is True, run
+    assert run["render"] == render
+    assert len(run["nodes"][1]["rows"]) == 24
+    assert ("GET", f"{shop}/products?page=1") in proxy.log
+    assert proxy.refused == 0

@@ -8,14 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
+from scrapeflow.bots import llm_memory
+from scrapeflow.bots import secrets as bot_secrets
 from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
     BotListParams,
+    BotSecretName,
+    BotSecrets,
+    BotSecretsUpdate,
     BotSummary,
     BotUpdate,
     BotVersion,
+    LearnedSelectors,
+    LearnedSelectorsList,
+    SecretName,
     TestRun,
     TestRunRequest,
     UnsavedTestRunRequest,
@@ -134,3 +142,53 @@ async def get_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsRe
 async def restore_version(bot_id: uuid.UUID, version: VersionNumber, subject: BotsWrite, session: SessionDep) -> Bot:
     """Saves the old version's content as a new version."""
     return Bot.of(await bots_service.restore(session, subject, bot_id, version))
+
+
+@router.get("/{bot_id}/secrets", summary="List a bot's secrets (names only)")
+async def list_secrets(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> BotSecrets:
+    """Values are never returned: `fill` steps name a secret, and only runs type its value."""
+    items = await bot_secrets.list_secrets(session, subject, bot_id)
+    return BotSecrets(items=[BotSecretName.model_validate(secret) for secret in items])
+
+
+@router.put("/{bot_id}/secrets", summary="Set or replace some of a bot's secrets")
+async def put_secrets(
+    bot_id: uuid.UUID, body: BotSecretsUpdate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep
+) -> BotSecrets:
+    """Stored encrypted; secrets not named in the body are kept. Answers with the names only."""
+    values = {name: value.get_secret_value() for name, value in body.secrets.items()}
+    items = await bot_secrets.put_secrets(session, subject, bot_id, values, box)
+    return BotSecrets(items=[BotSecretName.model_validate(secret) for secret in items])
+
+
+@router.delete("/{bot_id}/secrets/{name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a bot's secret")
+async def delete_secret(
+    bot_id: uuid.UUID, name: Annotated[SecretName, Path()], subject: BotsWrite, session: SessionDep
+) -> None:
+    await bot_secrets.delete_secret(session, subject, bot_id, name)
+
+
+@router.get("/{bot_id}/learned-selectors", summary="What the bot's AI extraction has learned")
+async def list_learned_selectors(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> LearnedSelectorsList:
+    """Per `llm_extract` node, the selectors learned from the model's answers and verified on the page; pages
+    they fit are extracted with no LLM call."""
+    learned = await llm_memory.list_learned(session, subject, bot_id)
+    return LearnedSelectorsList(
+        items=[
+            LearnedSelectors.model_validate({"node_id": s.node_id, "updated_at": s.updated_at, **s.selectors})
+            for s in learned
+        ]
+    )
+
+
+@router.delete(
+    "/{bot_id}/learned-selectors", status_code=status.HTTP_204_NO_CONTENT, summary="Forget learned selectors"
+)
+async def clear_learned_selectors(
+    bot_id: uuid.UUID,
+    subject: BotsWrite,
+    session: SessionDep,
+    node_id: Annotated[str | None, Query(max_length=1000, description="Only this node's.")] = None,
+) -> None:
+    """The next pages ask the LLM again (or reuse its cached answers) and learn afresh."""
+    await llm_memory.clear_learned(session, subject, bot_id, node_id)

@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, SecretStr, StringConstraints, model_validator
 
 from scrapeflow import models
-from scrapeflow.bots.fetch_settings import FetchSettings, FetchSettingsInput, public_view
+from scrapeflow.bots.fetch_settings import FetcherName, FetchSettings, FetchSettingsInput, public_view
+from scrapeflow.engine.llm import Payer
 from scrapeflow.kit.pagination import PageParams, SortDirection
 from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
 
@@ -162,6 +163,16 @@ class NodeRun(Schema):
         return self
 
 
+class LlmUsage(Schema):
+    """What a test run's AI extraction spent, and whose key paid: the organization's own, or the server's."""
+
+    paid_by: Payer
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 class TestRun(Schema):
     ok: bool = False
     url: str | None = None
@@ -177,3 +188,60 @@ class TestRun(Schema):
     rows: list[dict[str, Any]] = Field(default_factory=list, description="The rows after every step.")
     nodes: list[NodeRun] = Field(default_factory=list)
     error: TestRunError | None = None
+    fetcher: FetcherName = "builtin"
+    llm_usage: LlmUsage | None = Field(
+        default=None, description="The AI extraction's LLM calls, tokens and cost, and whose key paid; None if none."
+    )
+
+
+SecretName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="What `fill` steps call it (`secret`).", examples=["password"]
+    ),
+]
+SecretValue = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
+
+
+class BotSecretsUpdate(InputSchema):
+    """Named secrets to set or replace; the bot's other secrets are kept."""
+
+    secrets: dict[SecretName, SecretValue] = Field(min_length=1, max_length=50)
+
+
+class BotSecretName(Schema):
+    """A secret as people see it: its name, never its value."""
+
+    name: str
+    updated_at: datetime
+
+
+class BotSecrets(Schema):
+    items: list[BotSecretName]
+
+
+class LearnedField(Schema):
+    selector: str
+    type: str
+    attribute: str | None = None
+    optional: bool = False
+
+
+class LearnedTemplate(Schema):
+    """Selectors for one kind of page, learned from the model's answer on `learned_from`."""
+
+    item_selector: str | None = None
+    learned_from: str = ""
+    fields: dict[str, LearnedField]
+
+
+class LearnedSelectors(Schema):
+    """What one `llm_extract` node has learned: later pages it fits need no LLM call."""
+
+    node_id: str
+    templates: list[LearnedTemplate]
+    updated_at: datetime
+
+
+class LearnedSelectorsList(Schema):
+    items: list[LearnedSelectors]

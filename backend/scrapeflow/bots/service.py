@@ -15,6 +15,7 @@ from scrapeflow.bots.fetch_settings import FetchSettingsInput
 from scrapeflow.bots.schemas import BotCreate, BotListParams, BotSort, BotUpdate
 from scrapeflow.config import Settings
 from scrapeflow.engine.llm import LlmConfig
+from scrapeflow.engine.ssrf import FetchAllowlist, SsrfGuard
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
 from scrapeflow.kit.pagination import PageParams, paginate
@@ -192,4 +193,7 @@ async def llm_config(
         model=chosen.model,
         base_url=chosen.base_url,
         timeout_seconds=settings.llm_timeout_seconds,
+        paid_by=chosen.paid_by,
+        # An organization chose this URL: every call to it passes the SSRF guard (the server's own is trusted).
+        guard=SsrfGuard(FetchAllowlist.parse(settings.fetch_allowlist)) if chosen.paid_by == "organization" else None,
     )

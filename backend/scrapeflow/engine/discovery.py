@@ -31,7 +31,7 @@ class Fetcher(Protocol):
 class Discovered:
     url: str
     depth: int
-    source: str  # "start", "sitemap" or "link"
+    source: str  # "start", "sitemap", "link", or "firecrawl" (Firecrawl's map)
 
 
 def _sitemap_text(page: FetchedPage) -> str:
@@ -73,13 +73,14 @@ async def _from_sitemaps(fetcher: Fetcher, start: str, options: MapData, found: 
         candidates.extend(children)
         for raw in pages:
             url = normalise(raw)
-            if url and url not in found and _wanted(url, start, options):
+            if url and url not in found and wanted(url, start, options):
                 found[url] = Discovered(url, 1, "sitemap")
                 if len(found) >= options.limit:
                     return
 
 
-def _wanted(url: str, start: str, options: MapData) -> bool:
+def wanted(url: str, start: str, options: MapData) -> bool:
+    """Whether a discovered URL is kept: on the start's site (if asked) and through the include/exclude globs."""
     return (not options.same_site or same_site(url, start)) and matches(url, options.include, options.exclude)
 
 

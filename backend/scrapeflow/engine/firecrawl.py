@@ -20,17 +20,20 @@ from typing import Any, Literal, Self
 import httpx
 
 from scrapeflow.engine.decoding import media_type
+from scrapeflow.engine.discovery import Discovered, wanted
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.exchange import status_error
 from scrapeflow.engine.fetch import FetchedPage
 from scrapeflow.engine.retry import backoff_delay, parse_retry_after
 from scrapeflow.engine.ssrf import FetchAllowlist, SsrfGuard, Target
-from scrapeflow.engine.urls import normalise
+from scrapeflow.engine.urls import matches, normalise
+from scrapeflow.workflow.nodes import MapData
 
 FIRECRAWL_CLOUD = "https://api.firecrawl.dev"
 # Firecrawl's own work (a browser, retries on its side) comes on top of the page's time.
 _SERVICE_MARGIN = 15.0
 SitemapMode = Literal["include", "only", "skip"]
+MAP_LIMIT = 5000  # Firecrawl's default limit for map
 
 
 @cache
@@ -176,6 +179,28 @@ class FirecrawlFetcher:
         )
         found = (normalise(str(getattr(link, "url", link))) for link in getattr(links, "links", None) or [])
         return list(dict.fromkeys(link for link in found if link))[:limit]
+
+    async def discover(self, starts: list[str], options: MapData) -> list[Discovered]:
+        """The `map` node through Firecrawl's map (sitemaps and links, found by Firecrawl) rather than our crawl:
+        start pages first, then what `map_urls` found, kept by the node's site and glob rules."""
+        found: dict[str, Discovered] = {}
+        for raw in starts:
+            url = normalise(raw)
+            if url and matches(url, options.include, options.exclude):
+                found.setdefault(url, Discovered(url, 0, "start"))
+        # Firecrawl's limit counts before our globs filter: ask for more when they may drop some.
+        asked = min(MAP_LIMIT, options.limit * 10) if options.include or options.exclude else options.limit
+        for start in starts:
+            urls = await self.map_urls(
+                start,
+                limit=asked,
+                include_subdomains=not options.same_site,
+                sitemap="include" if options.sitemap else "skip",
+            )
+            for url in urls:
+                if url not in found and wanted(url, start, options):
+                    found[url] = Discovered(url, 1, "firecrawl")
+        return list(found.values())[: options.limit]
 
     async def _vetted(self, url: str, *, asked: str | None = None) -> Target:
         try:

@@ -3,7 +3,7 @@
 from scrapeflow.models.api_key import ApiKey
 from scrapeflow.models.audit import AuditLog
 from scrapeflow.models.billing import Payment, Subscription, UsageCounter
-from scrapeflow.models.bot import Bot, BotVersion
+from scrapeflow.models.bot import Bot, BotSecret, BotVersion
 from scrapeflow.models.execution import (
     Execution,
     ExecutionLog,
@@ -14,6 +14,7 @@ from scrapeflow.models.execution import (
     PageStatus,
 )
 from scrapeflow.models.export import Delivery, DeliveryStatus, DestinationType, ExportDestination
+from scrapeflow.models.llm_memory import LearnedSelectorSet, LlmAnswer
 from scrapeflow.models.organization import Invitation, Membership, Organization, Role
 from scrapeflow.models.result_row import ChangeStatus, ResultRow, ReviewStatus
 from scrapeflow.models.schedule import Schedule
@@ -23,6 +24,7 @@ __all__ = [
     "ApiKey",
     "AuditLog",
     "Bot",
+    "BotSecret",
     "BotVersion",
     "ChangeStatus",
     "Delivery",
@@ -35,6 +37,8 @@ __all__ = [
     "ExecutionTrigger",
     "ExportDestination",
     "Invitation",
+    "LearnedSelectorSet",
+    "LlmAnswer",
     "Membership",
     "OAuthAccount",
     "Organization",

@@ -45,3 +45,17 @@ class BotVersion(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONVariant, default=dict)
     message: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class BotSecret(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
+    """A named secret a bot's `fill` steps type (a site password): sealed with SecretBox, never shown again.
+
+    Not part of the bot's versions: restoring an old version keeps today's secrets.
+    """
+
+    __tablename__ = "bot_secrets"
+    __table_args__ = (UniqueConstraint("org_id", "bot_id", "name"),)
+
+    bot_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("bots.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    sealed_value: Mapped[str] = mapped_column(Text)

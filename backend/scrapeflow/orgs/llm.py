@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scrapeflow.auth.subject import AuthSubject
 from scrapeflow.config import Settings
 from scrapeflow.engine.errors import EngineError
+from scrapeflow.engine.llm import Payer
 from scrapeflow.engine.ssrf import FetchAllowlist, SsrfGuard
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Unprocessable
@@ -29,7 +30,7 @@ class LlmConfig:
     api_key: str
     base_url: str | None
     model: str
-    paid_by: str  # "organization" (its own key) or "platform"
+    paid_by: Payer
 
 
 def _view(organization: Organization) -> LlmSettings:
@@ -49,8 +50,9 @@ async def get(session: AsyncSession, subject: AuthSubject) -> LlmSettings:
 def _check_reachable(base_url: str, settings: Settings) -> None:
     """The server calls this URL, so it must not point inside our network unless FETCH_ALLOWLIST allows it.
 
-    Literal private addresses (in any spelling) and `localhost` are refused here; names that resolve
-    to private addresses need the same check at call time (not done yet).
+    Literal private addresses (in any spelling) and `localhost` are refused here; names that resolve to
+    private addresses are refused at call time, by the SSRF guard the organization's LlmConfig carries
+    (see `bots.service.llm_config`), since what a name resolves to can change after it was saved.
     """
     allowlist = FetchAllowlist.parse(settings.fetch_allowlist)
     try:
@@ -105,6 +107,6 @@ def resolve(
         )
     if settings.openai_api_key:
         return LlmConfig(
-            settings.openai_api_key, settings.openai_base_url or None, model or settings.openai_model, "platform"
+            settings.openai_api_key, settings.openai_base_url or None, model or settings.openai_model, "server"
         )
     return None

@@ -58,6 +58,8 @@ class SessionOptions:
     block: frozenset[Blockable] = frozenset()
     capture: frozenset[Capture] = frozenset()
     page_timeout: float | None = None
+    proxies: tuple[str, ...] = ()
+    """The bot's own http(s) proxies: the run's pages leave through them in turn, one per connection."""
     secrets: SecretResolver | None = None
     """Resolves a `fill` step's secret name to its value; values are typed, never logged or returned."""
 

@@ -1,14 +1,23 @@
 """A forward proxy on loopback that all of Chromium's traffic goes through. Each connection's host is vetted
 by the SSRF guard and connected to the vetted address itself, so what route interception cannot see still
 obeys FETCH_ALLOWLIST: redirect hops (Playwright lets them through unrouted), DNS rebinding between our check
-and the browser's own lookup, WebSockets, and requests without a frame."""
+and the browser's own lookup, WebSockets, and requests without a frame.
+
+A run whose bot has proxies of its own gets its own GuardProxy with them as `upstreams`: after the same checks,
+each connection goes out through the next upstream proxy (CONNECT for tunnels, absolute-form requests for plain
+HTTP), so pages rendered in the browser leave from the bot's proxies just as its HTTP fetches do.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import ssl
 from collections import deque
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.ssrf import SsrfGuard
@@ -25,13 +34,49 @@ class _Refused(Exception):
         self.status, self.reason = status, reason
 
 
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """A bot's proxy (http:// or https://, credentials optional), as the guard proxy connects through it."""
+
+    host: str
+    port: int
+    tls: bool
+    authorization: bytes
+    """The `Proxy-Authorization` header line (with its CRLF), or empty."""
+
+    @classmethod
+    def parse(cls, url: str) -> Upstream:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not a proxy address: {parts.scheme}://{parts.hostname}")
+        authorization = b""
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            authorization = b"Proxy-Authorization: Basic " + base64.b64encode(pair) + b"\r\n"
+        tls = parts.scheme == "https"
+        return cls(parts.hostname, parts.port or (443 if tls else 80), tls, authorization)
+
+    @property
+    def shown(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
 class GuardProxy:
     """`await proxy.start()` returns the URL to give Chromium (`--proxy-server`); `await proxy.close()` stops it.
     Plain-HTTP requests get one upstream connection each (`Connection: close`); CONNECT tunnels carry
     HTTPS and WebSockets."""
 
-    def __init__(self, guard: SsrfGuard, *, connect_timeout: float = 15.0, head_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        guard: SsrfGuard,
+        *,
+        upstreams: Sequence[str] = (),
+        connect_timeout: float = 15.0,
+        head_timeout: float = 30.0,
+    ) -> None:
         self.guard = guard
+        self.upstreams = [Upstream.parse(url) for url in upstreams]
+        self._next_upstream = 0
         self.connect_timeout = connect_timeout
         self.head_timeout = head_timeout
         self.blocked: deque[str] = deque(maxlen=200)
@@ -76,12 +121,12 @@ class GuardProxy:
         tunnel = method.upper() == "CONNECT"
         try:
             if tunnel:
-                up_reader, up_writer = await self._open(f"https://{target}/")
+                up_reader, up_writer, upstream = await self._open(f"https://{target}/", tunnel=target)
             else:
                 parts = urlsplit(target)
                 if parts.scheme != "http":
                     raise _Refused(400, "Bad Request", "Only absolute http:// requests are proxied.")
-                up_reader, up_writer = await self._open(target)
+                up_reader, up_writer, upstream = await self._open(target)
         except _Refused as refused:
             marker = ""
             if refused.status == 403:
@@ -101,19 +146,32 @@ class GuardProxy:
                 await writer.drain()
                 await _pipe(reader, writer, up_reader, up_writer)
             else:
-                path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                up_writer.write(f"{method} {path} {version}\r\n".encode("latin-1") + _request_headers(rest))
+                # An upstream proxy takes the absolute URL (and its credentials); a site takes the path.
+                path = target if upstream else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                extra = upstream.authorization if upstream else b""
+                up_writer.write(f"{method} {path} {version}\r\n".encode("latin-1") + _request_headers(rest, extra))
                 await _exchange(reader, writer, up_reader, up_writer)
         finally:
             up_writer.close()
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 await up_writer.wait_closed()
 
-    async def _open(self, url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """Vet the URL's host like the HTTP fetcher does and connect to one of its allowed addresses."""
+    async def _open(
+        self, url: str, *, tunnel: str | None = None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, Upstream | None]:
+        """Vet the URL's host like the HTTP fetcher does, then connect to one of its allowed addresses, or through
+        the next upstream proxy (whose own address is vetted too: a proxy inside our network must be allowlisted).
+        For a tunnel through an upstream, the upstream's CONNECT is made here."""
+        upstream: Upstream | None = None
         try:
             target = self.guard.check_url(url)
             addresses = await self.guard.vetted_addresses(target.host, target.port)
+            host, port = target.host, target.port
+            if self.upstreams:
+                upstream = self.upstreams[self._next_upstream % len(self.upstreams)]
+                self._next_upstream += 1
+                host, port = upstream.host, upstream.port
+                addresses = await self.guard.vetted_addresses(host, port)
         except EngineError as exc:
             if exc.code is not ErrorCode.NAVIGATION_ERROR:  # not merely a name that does not resolve
                 self.blocked.append(urlsplit(url).netloc)
@@ -123,18 +181,53 @@ class GuardProxy:
         for address in addresses:
             try:
                 async with asyncio.timeout(self.connect_timeout):
-                    return await asyncio.open_connection(address, target.port, limit=_MAX_HEAD)
+                    if upstream is not None and upstream.tls:
+                        context = ssl.create_default_context()
+                        reader, writer = await asyncio.open_connection(
+                            address, port, limit=_MAX_HEAD, ssl=context, server_hostname=upstream.host
+                        )
+                    else:
+                        reader, writer = await asyncio.open_connection(address, port, limit=_MAX_HEAD)
+                break
             except (OSError, TimeoutError) as exc:
                 failure = exc
-        raise _Refused(502, "Bad Gateway", f"Could not connect to {target.host}: {failure}")
+        else:
+            raise _Refused(502, "Bad Gateway", f"Could not connect to {host}: {failure}")
+        if upstream is not None and tunnel is not None:
+            await self._connect_through(reader, writer, upstream, tunnel)
+        return reader, writer, upstream
+
+    async def _connect_through(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: Upstream, authority: str
+    ) -> None:
+        """Open a tunnel to `authority` through the upstream proxy; closes the connection if it refuses."""
+        try:
+            writer.write(
+                f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n".encode("latin-1")
+                + upstream.authorization
+                + b"\r\n"
+            )
+            await writer.drain()
+            async with asyncio.timeout(self.connect_timeout):
+                head = await reader.readuntil(b"\r\n\r\n")
+            status = head.split(b" ", 2)[1:2]
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            writer.close()
+            raise _Refused(502, "Bad Gateway", f"The proxy {upstream.shown} failed: {exc!r}") from None
+        if status != [b"200"]:
+            writer.close()
+            answer = status[0].decode("latin-1") if status else "nothing"
+            raise _Refused(502, "Bad Gateway", f"The proxy {upstream.shown} answered {answer} to CONNECT {authority}.")
 
 
-def _request_headers(block: bytes) -> bytes:
-    """The client's headers without the proxy's hop-by-hop ones, and `Connection: close` (one request per
-    upstream connection), unless the request upgrades (WebSocket over plain HTTP)."""
+def _request_headers(block: bytes, extra: bytes = b"") -> bytes:
+    """The client's headers without the proxy's hop-by-hop ones, plus `extra` (an upstream's credentials), and
+    `Connection: close` (one request per upstream connection), unless the request upgrades (WebSocket)."""
     lines = [line for line in block.split(b"\r\n") if line]
     upgrade = any(line.split(b":", 1)[0].strip().lower() == b"upgrade" for line in lines)
     kept = [line for line in lines if line.split(b":", 1)[0].strip().lower() not in _HOP_HEADERS]
+    if extra:
+        kept.append(extra.rstrip(b"\r\n"))
     kept.append(b"Connection: Upgrade" if upgrade else b"Connection: close")
     return b"\r\n".join(kept) + b"\r\n\r\n"
 

@@ -32,6 +32,7 @@ from scrapeflow.engine.browser.failures import (
 )
 from scrapeflow.engine.browser.options import Artifact, RenderedPage, SessionOptions
 from scrapeflow.engine.browser.page_steps import PageSteps
+from scrapeflow.engine.browser.proxy import GuardProxy
 from scrapeflow.engine.browser.routing import PageSlot, PageWatch, RequestRouter, host_of
 from scrapeflow.engine.errors import EngineError
 from scrapeflow.engine.steps import StepRecorder
@@ -52,6 +53,10 @@ class BrowserSession:
         self.version = 0
         self.router = RequestRouter(pool.guard, frozenset(options.block), options.headers)
         self._storage: dict[str, Any] | None = None
+        # The bot's own proxies: a guard proxy of the run's own that leaves through them (see proxy.py).
+        self.proxy = GuardProxy(pool.guard, upstreams=options.proxies) if options.proxies else None
+        self._proxy_url: str | None = None
+        self._proxy_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         return self
@@ -60,6 +65,8 @@ class BrowserSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.pool.forget(self.key)
+        if self.proxy is not None:
+            await self.proxy.close()
 
     @property
     def page_timeout(self) -> float:
@@ -72,6 +79,11 @@ class BrowserSession:
             extra = {"record_har_path": har_path, "record_har_content": "omit", "record_har_mode": "full"}
         if self.options.user_agent:
             extra["user_agent"] = self.options.user_agent
+        if self.proxy is not None:
+            async with self._proxy_lock:
+                if self._proxy_url is None:
+                    self._proxy_url = await self.proxy.start()
+            extra["proxy"] = {"server": self._proxy_url}
         context = await browser.new_context(
             viewport={"width": width, "height": height},
             accept_downloads=False,

@@ -6,7 +6,7 @@ Entry point::
                           selector_key=(bot_id, node_id)) as ctx:
         for page in pages:
             result = await extract_page(page.html, page.url, node_data, ctx)
-            result.rows, result.paths, result.notes, result.log, result.prompt_tokens, result.cost_usd …
+            result.rows, result.paths, result.notes, result.log, result.charge (who paid, tokens, cost) …
         ctx.totals   # calls, tokens and cost summed over the execution
 
 `extract_page(html, url, data: LlmExtractData, ctx: LlmContext) -> LlmPageResult` takes each
@@ -40,8 +40,8 @@ in-memory implementations here serve tests, test runs and single runs); `CachedA
 """
 
 from scrapeflow.engine.llm.cache import CachedAnswer, InMemoryLlmCache, LlmCache, cache_key
-from scrapeflow.engine.llm.config import DEFAULT_PRICES, LlmConfig, ModelPrice
-from scrapeflow.engine.llm.context import FieldPath, LlmContext, LlmPageResult, UsageTotals
+from scrapeflow.engine.llm.config import DEFAULT_PRICES, LlmConfig, ModelPrice, Payer
+from scrapeflow.engine.llm.context import FieldPath, LlmCharge, LlmContext, LlmPageResult, UsageTotals
 from scrapeflow.engine.llm.extract import estimate_page_cost, extract_page
 from scrapeflow.engine.llm.selectors import (
     InMemorySelectorStore,
@@ -61,11 +61,13 @@ __all__ = [
     "LearnedField",
     "LearnedSelectors",
     "LlmCache",
+    "LlmCharge",
     "LlmConfig",
     "LlmContext",
     "LlmPageResult",
     "ModelPrice",
     "PageTemplate",
+    "Payer",
     "SelectorKey",
     "SelectorStore",
     "UsageTotals",

@@ -23,6 +23,7 @@ from scrapeflow.engine.llm.chunks import halve, merge_part_rows, split_markdown
 from scrapeflow.engine.llm.config import LlmConfig
 from scrapeflow.engine.llm.prompt import build_messages, schema_message
 from scrapeflow.engine.llm.schema import AnswerError, Row, answer_schema, check_answer
+from scrapeflow.engine.llm.transport import guarded_http_client
 from scrapeflow.engine.retry import parse_retry_after
 from scrapeflow.workflow.nodes import LlmField
 
@@ -48,8 +49,24 @@ class _CutOff(Exception):
     """The answer stopped at the model's output limit: the part has too many rows for one answer."""
 
 
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+def _refused(config: LlmConfig, exc: EngineError) -> EngineError:
+    return EngineError(
+        ErrorCode.BLOCKED_BY_POLICY,
+        f"The LLM server at {config.server} is on a private or internal network address, which ScrapeFlow does "
+        "not call with an organization's key. Use a public address, or ask the administrator to list it in "
+        "FETCH_ALLOWLIST.",
+        detail=exc.message,
+    )
+
+
 def _error(exc: openai.OpenAIError, config: LlmConfig, model: str) -> EngineError:
     where = config.server
+    guarded = exc.__cause__
+    if isinstance(guarded, EngineError) and guarded.code is ErrorCode.BLOCKED_BY_POLICY:
+        return _refused(config, guarded)  # the address changed after the first check (DNS rebinding)
     if isinstance(exc, openai.APITimeoutError):
         return EngineError(
             ErrorCode.LLM_ERROR,
@@ -99,18 +116,39 @@ class LlmClient:
 
     def __init__(self, config: LlmConfig) -> None:
         self.config = config
+        # A tenant's server: every connection resolves and vets its address itself, as the engine's fetcher does.
+        http_client = guarded_http_client(config.guard, config.timeout_seconds) if config.guard is not None else None
         self._openai = openai.AsyncOpenAI(
             api_key=config.api_key,
             base_url=config.base_url or None,
             timeout=config.timeout_seconds,
             max_retries=config.max_retries,
+            http_client=http_client,
         )
+        self._vetted = config.guard is None
         # What this server accepts, learned from its 400s: some lack strict schemas or `temperature`.
         self._structured = config.structured_output
         self._temperature = config.temperature
 
     async def aclose(self) -> None:
         await self._openai.close()
+
+    async def _vet(self) -> None:
+        """Refuse a guarded server on a private address once, up front, rather than after the SDK's retries."""
+        if self._vetted or self.config.guard is None:
+            return
+        guard = self.config.guard
+        try:
+            await guard.check_resolved(guard.check_url(self.config.base_url or OPENAI_URL))
+        except EngineError as exc:
+            if exc.code is ErrorCode.BLOCKED_BY_POLICY:
+                raise _refused(self.config, exc) from None
+            raise EngineError(
+                ErrorCode.LLM_ERROR,
+                f"Could not reach the LLM server at {self.config.server}: {exc.message}",
+                retryable=exc.retryable,
+            ) from None
+        self._vetted = True
 
     async def _create(self, messages: list[ChatCompletionMessageParam], schema: dict[str, Any], model: str) -> Any:
         response_format: ResponseFormatJSONSchema | ResponseFormatJSONObject = (
@@ -218,6 +256,7 @@ class LlmClient:
         model: str | None = None,
     ) -> list[Row]:
         """The page's rows, values as the model gave them (checked against the fields, not yet converted)."""
+        await self._vet()
         parts = split_markdown(markdown, self.config.chunk_tokens)
         if len(parts) > self.config.max_chunks:
             raise EngineError(

@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from scrapeflow.engine.ssrf import SsrfGuard
+
 if TYPE_CHECKING:
     from scrapeflow.config import Settings
 
 DEFAULT_MODEL = "gpt-4o-mini"
+
+Payer = Literal["organization", "server"]
+"""Whose key an LLM call spends: the organization's own ("bring your own key") or the server's."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class LlmConfig:
     strict JSON Schema output; servers that refuse it are asked for a JSON object instead.
     `prices` add to or override `DEFAULT_PRICES`; `default_price` prices models neither names
     (None: their cost is reported as unknown, and counted as 0).
+    `paid_by` says whose key this is, for usage accounting. `guard`, when set, vets the server's address
+    before the first request and at every connection (DNS rebinding included): set it when a tenant chose
+    the base URL, so an organization's key cannot make the server call into its own network.
     """
 
     api_key: str
@@ -85,6 +93,8 @@ class LlmConfig:
     structured_output: Literal["json_schema", "json_object"] = "json_schema"
     prices: Mapping[str, ModelPrice] = field(default_factory=dict)
     default_price: ModelPrice | None = None
+    paid_by: Payer = "server"
+    guard: SsrfGuard | None = None
 
     def price(self, model: str) -> ModelPrice | None:
         return price_for(model, self.prices) or self.default_price

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from scrapeflow.engine.llm.cache import InMemoryLlmCache, LlmCache
 from scrapeflow.engine.llm.client import LlmClient, Usage
-from scrapeflow.engine.llm.config import LlmConfig
+from scrapeflow.engine.llm.config import LlmConfig, Payer
 from scrapeflow.engine.llm.schema import Row
 from scrapeflow.engine.llm.selectors import InMemorySelectorStore, LearnedSelectors, SelectorKey, SelectorStore
 
@@ -27,6 +27,26 @@ class UsageTotals:
     cache_hits: int = 0
     selector_pages: int = 0  # pages whose every field came from learned selectors: no tokens
     deterministic_pages: int = 0
+
+
+@dataclass(frozen=True)
+class LlmCharge:
+    """What a page's LLM calls spent, and whose key paid for them (usage is counted against that key)."""
+
+    paid_by: Payer
+    llm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "paid_by": self.paid_by,
+            "llm_calls": self.llm_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
 
 
 @dataclass
@@ -92,9 +112,18 @@ class LlmPageResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    paid_by: Payer | None = None
+    """Whose key the calls spent; None when the page made none (selectors, cache, deterministic)."""
     learned: list[str] = field(default_factory=list)  # fields whose selectors were (re)learned on this page
     selectors: LearnedSelectors | None = None  # the node's selectors after this page
     log: list[str] = field(default_factory=list)
+
+    @property
+    def charge(self) -> LlmCharge | None:
+        """The page's LLM spending; None when it called no LLM."""
+        if self.paid_by is None:
+            return None
+        return LlmCharge(self.paid_by, self.llm_calls, self.prompt_tokens, self.completion_tokens, self.cost_usd)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready digest for logs and test runs."""
@@ -108,6 +137,7 @@ class LlmPageResult:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cost_usd": round(self.cost_usd, 6),
+            "paid_by": self.paid_by,
             "learned": list(self.learned),
             "log": list(self.log),
         }

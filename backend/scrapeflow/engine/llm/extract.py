@@ -154,6 +154,7 @@ async def _ask(
     finally:
         cost = ctx.cost(model, usage)
         result.llm_used = True
+        result.paid_by = ctx.config.paid_by
         result.llm_calls += usage.calls
         result.prompt_tokens += usage.prompt_tokens
         result.completion_tokens += usage.completion_tokens
