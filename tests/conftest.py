@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from scrapeflow.cli import migrate_database
 from scrapeflow.config import Environment, Settings, get_settings
-from scrapeflow.db import create_engine, get_session, publish_changes
-from scrapeflow.kit.stamps import take_changed
+from scrapeflow.db import create_engine, forget_changes, get_session, publish_changes
 from scrapeflow.main import create_app
 from tests.site.app import SiteApp, create_site
 from tests.site.server import serve_site
@@ -136,7 +135,7 @@ async def build_app(settings: Settings, session: AsyncSession) -> AsyncIterator[
                 await publish_changes(application.state.stamps, session)
             else:
                 await savepoint.rollback()
-                take_changed(session)
+                forget_changes(session)
             raise
         else:
             await savepoint.commit()

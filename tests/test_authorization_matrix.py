@@ -32,7 +32,17 @@ from scrapeflow.config import Settings
 from scrapeflow.kit.crypto import SecretBox, new_token, token_hash
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.time import utcnow
-from scrapeflow.models import Organization, RefreshToken, Role, User
+from scrapeflow.models import (
+    Execution,
+    ExecutionStatus,
+    ExecutionTrigger,
+    Organization,
+    Page,
+    PageStatus,
+    RefreshToken,
+    Role,
+    User,
+)
 from scrapeflow.orgs import service as orgs_service
 from tests.factories import Actor, add_member, make_user
 
@@ -75,6 +85,8 @@ class World:
     founder: Actor
     headers: dict[str, str] = field(default_factory=dict)
     user: User | None = None
+    made: dict[str, str] = field(default_factory=dict)
+    """The path's objects of the current call (a body may refer to them)."""
 
     def subject(self, org_id: uuid.UUID | None = None) -> AuthSubject:
         return AuthSubject(org_id or self.org.id, Role.owner, self.founder.user.id, None, CLIENT)
@@ -140,6 +152,41 @@ async def new_api_key(w: World) -> str:
     return str(api_key.id)
 
 
+async def finished_execution(w: World, bot_id: str | None = None) -> str:
+    """A finished execution of a bot of org A: one page done (with a snapshot), one failed for good."""
+    bot = uuid.UUID(bot_id or await new_bot(w))
+    execution = Execution(
+        org_id=w.org.id,
+        bot_id=bot,
+        bot_version=1,
+        trigger=ExecutionTrigger.manual,
+        status=ExecutionStatus.partially_succeeded,
+        pages_done=1,
+        pages_failed=1,
+        finished_at=utcnow(),
+    )
+    w.session.add(execution)
+    await w.session.flush()
+    for n, status in enumerate((PageStatus.done, PageStatus.failed)):
+        w.session.add(
+            Page(
+                org_id=w.org.id,
+                execution_id=execution.id,
+                bot_id=bot,
+                url=f"{START_URL}?page={n}",
+                url_hash=f"{n:064d}",
+                status=status,
+                snapshot_key=f"{w.org.id}/{execution.id}/{n}.html" if status is PageStatus.done else None,
+            )
+        )
+    await w.session.flush()
+    return str(execution.id)
+
+
+async def reextract_body(w: World) -> dict[str, Any]:
+    return {"execution_id": await finished_execution(w, w.made["bot_id"])}
+
+
 def constant(value: str) -> Maker:
     async def make(_: World) -> str:
         return value
@@ -157,11 +204,12 @@ OBJECTS: dict[str, Maker] = {
     "user_id": new_member,
     "invitation_id": new_invitation,
     "key_id": new_api_key,
+    "execution_id": finished_execution,
     "version": constant("1"),
     "provider": constant("github"),
     "name": constant("password"),
 }
-TENANT_PARAMS = {"org_id", "bot_id", "user_id", "invitation_id", "key_id"}
+TENANT_PARAMS = {"org_id", "bot_id", "user_id", "invitation_id", "key_id", "execution_id"}
 
 # Bodies and cookies of well-formed requests.
 Payload = Callable[[World], Awaitable[dict[str, Any]]]
@@ -212,6 +260,7 @@ async def refresh_cookie(w: World) -> dict[str, Any]:
 
 SUCCESS = frozenset({200, 201, 204})
 REDIRECT = frozenset({302})
+ACCEPTED = frozenset({202})
 
 
 @dataclass(frozen=True)
@@ -285,6 +334,18 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PUT", "/api/v1/bots/{bot_id}/secrets"): Entry("editor", body=fixed({"secrets": {"password": "s3cret"}})),
     ("DELETE", "/api/v1/bots/{bot_id}/secrets/{name}"): Entry("editor"),
     ("GET", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("viewer"),
+    ("POST", "/api/v1/bots/{bot_id}/execute"): Entry("editor", ok=ACCEPTED),
+    ("GET", "/api/v1/bots/{bot_id}/rows"): Entry("viewer"),
+    ("POST", "/api/v1/bots/{bot_id}/reextract"): Entry("editor", body=reextract_body, ok=ACCEPTED),
+    ("GET", "/api/v1/executions"): Entry("viewer"),
+    ("GET", "/api/v1/executions/{execution_id}"): Entry("viewer"),
+    ("GET", "/api/v1/executions/{execution_id}/result"): Entry("viewer"),
+    ("GET", "/api/v1/executions/{execution_id}/download"): Entry("viewer"),
+    ("GET", "/api/v1/executions/{execution_id}/events"): Entry("viewer"),
+    ("POST", "/api/v1/executions/{execution_id}/cancel"): Entry(
+        "editor", ok=frozenset({409}), ok_code="execution_finished"
+    ),
+    ("POST", "/api/v1/executions/{execution_id}/retry"): Entry("editor", ok=ACCEPTED),
     ("DELETE", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("editor"),
     ("GET", "/api/v1/workflow/node-types"): Entry("public"),
     # Firecrawl's API for its SDKs, at the root: any API key (a read key is enough) or a member's token. They
@@ -330,6 +391,7 @@ async def call(
     method, template = route
     entry = MATRIX[route]
     values = {name: await OBJECTS[name](w) for name in path_params(template)} | (params or {})
+    w.made = values
     body = await entry.body(w) if entry.body else None
     cookies = await entry.cookies(w) if entry.cookies else {}
     if cookies:

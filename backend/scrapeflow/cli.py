@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import uvicorn
 
 from scrapeflow.config import get_settings
+from scrapeflow.pipeline.celery_app import QUEUES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,13 +50,61 @@ def migrate() -> None:
     click.echo("Database is up to date.")
 
 
-@main.command(help="Run everything on this machine (migrations, then the API) with no configuration.")
+@main.command(help="Run everything on this machine (migrations, API, a worker on every queue, beat), no configuration.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
     migrate_database()
-    click.echo(f"ScrapeFlow API on http://{host}:{port} (docs at /docs)")
-    _serve(host, port, workers=1)
+    command = [sys.executable, "-m", "scrapeflow.cli"]
+    children = [
+        subprocess.Popen([*command, "worker"]),  # noqa: S603 - our own command
+        subprocess.Popen([*command, "beat"]),  # noqa: S603
+    ]
+    click.echo(f"ScrapeFlow API on http://{host}:{port} (docs at /docs); a worker and beat run alongside")
+    try:
+        _serve(host, port, workers=1)
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _celery(arguments: list[str]) -> None:
+    from scrapeflow.pipeline.celery_app import app, broker_folders
+
+    settings = get_settings()
+    if not settings.redis_url:
+        for folder in broker_folders(settings).values():
+            folder.mkdir(parents=True, exist_ok=True)
+    app.start(arguments)
+
+
+@main.command(help="Run a Celery worker: every queue unless -Q names some (scraping, llm, export, default).")
+@click.option("-Q", "--queues", default=",".join(QUEUES), show_default=True, help="Comma-separated queue names.")
+@click.option("-c", "--concurrency", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("-n", "--hostname", default=None, help="Node name, e.g. scraping@%h.")
+def worker(queues: str, concurrency: int | None, hostname: str | None) -> None:
+    unknown = {name.strip() for name in queues.split(",")} - set(QUEUES)
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {sorted(unknown)}; the queues are {', '.join(QUEUES)}")
+    arguments = ["worker", "-Q", queues, "--loglevel", get_settings().log_level]
+    if concurrency:
+        arguments += ["--concurrency", str(concurrency)]
+    if hostname:
+        arguments += ["--hostname", hostname]
+    _celery(arguments)
+
+
+@main.command(help="Run the scheduler (cron schedules, the watchdog, retention and monthly usage resets).")
+def beat() -> None:
+    settings = get_settings()
+    schedule = settings.data_dir.resolve() / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _celery(["beat", "--loglevel", settings.log_level, "--schedule", str(schedule)])
 
 
 @main.command(help="Run the HTTP API.")
@@ -96,3 +147,7 @@ def create_user(email: str, password: str, name: str | None) -> None:
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created user {body.email} ({user_id}).")
+
+
+if __name__ == "__main__":
+    main()

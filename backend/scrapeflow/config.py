@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 60.0
 
+    scrape_batch_size: int = 25  # pages per scrape task (a chord of these per execution)
+    scrape_concurrency: int = 16  # pages in flight at once in one scrape task
+    artifacts_url: str = ""  # empty: $DATA_DIR/artifacts; s3://bucket/prefix for any S3-compatible store
+    s3_endpoint_url: str = ""  # e.g. MinIO, R2, moto; empty: AWS
+    worker_max_memory_mb: int = 1024  # a worker child past this is replaced after its task
+    execution_stall_seconds: float = 120.0  # a stage quiet this long is re-enqueued (its worker died)
+    plan_priorities: dict[str, int] = Field(default_factory=lambda: {"free": 0, "starter": 3, "pro": 6, "business": 9})
+
     firecrawl_api_key: str = ""
     firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set
 
@@ -69,6 +77,15 @@ class Settings(BaseSettings):
     github_authorize_url: str = "https://github.com/login/oauth/authorize"
     github_token_url: str = "https://github.com/login/oauth/access_token"
     github_api_url: str = "https://api.github.com"
+
+    @field_validator("plan_priorities", mode="before")
+    @classmethod
+    def _parse_priorities(cls, value: object) -> object:
+        """`free=0,pro=6` as well as JSON."""
+        if isinstance(value, str) and not value.lstrip().startswith("{"):
+            pairs = (item.partition("=") for item in value.split(",") if item.strip())
+            return {name.strip(): int(level) for name, _, level in pairs}
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -107,11 +107,37 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.close()
 
 
+_AFTER_COMMIT = "scrapeflow.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the request's unit of work has committed (e.g. enqueue a task for a new row)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
 async def publish_changes(stamps: Stamps | None, session: AsyncSession) -> None:
-    """After a commit: renew the change stamps its writes marked, so every process sees them at once."""
+    """After a commit: renew the change stamps its writes marked, so every process sees them at once, then run
+    the callbacks registered with `after_commit`."""
     changed = take_changed(session)
     if changed and stamps is not None:
         await stamps.renew(changed)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        await callback()
+
+
+def forget_changes(session: AsyncSession) -> None:
+    """After a rollback: what was marked or registered goes with the changes."""
+    take_changed(session)
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For responses that outlive the request's unit of work (streams): each read opens its own session."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return factory
+
+
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]

@@ -25,6 +25,8 @@ from scrapeflow.auth.endpoints import users_router
 from scrapeflow.bots.endpoints import router as bots_router
 from scrapeflow.config import Environment, Settings, get_settings
 from scrapeflow.db import create_engine, create_sessionmaker
+from scrapeflow.executions.endpoints import bot_router as execution_bots_router
+from scrapeflow.executions.endpoints import router as executions_router
 from scrapeflow.firecrawl_api.endpoints import router as firecrawl_router
 from scrapeflow.health import router as health_router
 from scrapeflow.kit.crypto import SecretBox
@@ -36,6 +38,7 @@ from scrapeflow.observability.logging import configure_logging
 from scrapeflow.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from scrapeflow.orgs.endpoints import invitations_router
 from scrapeflow.orgs.endpoints import router as orgs_router
+from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.workflow.endpoints import router as workflow_router
 
 logger = structlog.get_logger("scrapeflow")
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = SecretBox(settings.jwt_secret)
     app.state.stamps = None  # set by the lifespan when REDIS_URL is set
     app.state.grants = StampedCache()  # resolved callers (auth/subject.py)
+    app.state.dispatcher = Dispatcher(settings)  # hands executions to the workers (no connection until used)
     _install_error_handlers(app)
     app.add_middleware(StampedResponseMiddleware)  # innermost: CORS, limits and logging still see cached answers
     app.add_middleware(
@@ -164,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(firecrawl_router)
-    for router in (auth_router, users_router, orgs_router, invitations_router, bots_router, workflow_router):
+    routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, workflow_router)
+    for router in (*routers, executions_router, execution_bots_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

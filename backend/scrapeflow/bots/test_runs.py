@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scrapeflow import models
 from scrapeflow.auth.subject import AuthSubject
 from scrapeflow.bots import secrets as bot_secrets
 from scrapeflow.bots import service as bots_service
@@ -125,7 +126,7 @@ class BotRun:
     secrets: Mapping[str, str] = field(default_factory=dict)
 
 
-async def _llm_extract(html: str, url: str, node_id: str, data: LlmExtractData, bot: BotRun) -> LlmPageResult:
+async def llm_extract(html: str, url: str, node_id: str, data: LlmExtractData, bot: BotRun) -> LlmPageResult:
     llm = bot.llm
     if llm is not None and data.model:
         llm = replace(llm, model=data.model)
@@ -205,7 +206,7 @@ async def _run(
         for step in plan.post_steps:
             began = time.perf_counter()
             if isinstance(step.data, LlmExtractData):
-                result = await _llm_extract(page.html or "", page.final_url or target, step.node_id, step.data, bot)
+                result = await llm_extract(page.html or "", page.final_url or target, step.node_id, step.data, bot)
                 if result.charge is not None:
                     charges.append(result.charge)
                 rows = merge_llm_rows(rows, result.rows)
@@ -326,6 +327,15 @@ async def run_bot_test(
     selectors the bot learned, so a page seen before costs no tokens and what this run learns is kept."""
     bot = await bots_service.get(session, subject, bot_id)
     plan = bots_service.compile_or_422(bot.workflow_json)
+    run = await load_bot_run(session, subject, bot, plan, settings=settings, box=box)
+    return await run_test(plan, settings, url, browser=browser, bot=run)
+
+
+async def load_bot_run(
+    session: AsyncSession, subject: AuthSubject, bot: models.Bot, plan: Plan, *, settings: Settings, box: SecretBox
+) -> BotRun:
+    """Everything a run of this bot takes: fetch settings and options (its organization's proxies when it has
+    none), secrets for its `fill` steps, its LLM with the organization's answer cache and learned selectors."""
     run = BotRun(
         fetch=public_view(bot.settings), options=await bots_service.fetch_overrides(session, subject, bot, box)
     )
@@ -338,4 +348,4 @@ async def run_bot_test(
             selectors=DatabaseSelectorStore(session, subject.org_id),
             bot_key=str(bot.id),
         )
-    return await run_test(plan, settings, url, browser=browser, bot=run)
+    return run

@@ -75,6 +75,10 @@ class Execution(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    log_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The last log line's `seq`: taking the next one locks the row, so lines commit in `seq` order."""
+    task_ids: Mapped[list[str]] = mapped_column(JSONVariant, default=list, server_default="[]")
+    """Celery task ids enqueued for this execution (revoked on cancel)."""
 
 
 class ExecutionLog(IdMixin, OrgOwnedMixin, Base):
@@ -115,3 +119,7 @@ class Page(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     snapshot_key: Mapped[str | None] = mapped_column(String(512))
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The plan step the page starts at (0: a start or mapped page; later: a page a step led to)."""
+    rows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONVariant)
+    """The rows extracted on this page, kept until the execution's rows are saved."""

@@ -1,0 +1,1 @@
+"""Execution records, their logs and live events, results and downloads."""

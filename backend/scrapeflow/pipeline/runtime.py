@@ -1,0 +1,84 @@
+"""A worker process's long-lived state: one event loop, one database engine, one browser pool, reused by
+every task the process runs (created lazily, after the fork)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from celery import Celery, chord, signature
+from celery.signals import worker_process_shutdown
+
+from scrapeflow.bots.test_runs import browser_options
+from scrapeflow.config import Settings, get_settings
+from scrapeflow.db import create_engine, create_sessionmaker
+from scrapeflow.engine.browser.pool import BrowserPool
+from scrapeflow.kit.artifacts import artifact_store
+from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.pipeline.stages import Runtime
+
+T = TypeVar("T")
+
+_runner: asyncio.Runner | None = None
+_runtime: Runtime | None = None
+
+
+class CeleryEnqueuer:
+    """Sends the chain's next tasks, at the execution's priority."""
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery = celery
+
+    def scrape(self, execution_id: uuid.UUID, priority: int, batches: list[list[str]], task_ids: list[str]) -> None:
+        header = [
+            signature("pipeline.scrape", args=(str(execution_id), batch), app=self.celery).set(
+                task_id=task_id, priority=priority
+            )
+            for batch, task_id in zip(batches, task_ids, strict=True)
+        ]
+        body = signature("pipeline.extract", kwargs={"execution_id": str(execution_id)}, app=self.celery)
+        chord(header, app=self.celery)(body.set(immutable=True, priority=priority))
+
+    def stage(self, name: str, execution_id: uuid.UUID, priority: int) -> None:
+        if name == "extract":
+            self.celery.send_task("pipeline.extract", kwargs={"execution_id": str(execution_id)}, priority=priority)
+        else:
+            self.celery.send_task(f"pipeline.{name}", args=(str(execution_id),), priority=priority)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    global _runner
+    if _runner is None:
+        _runner = asyncio.Runner()
+    return _runner.run(coroutine)
+
+
+def runtime(settings: Settings | None = None) -> Runtime:
+    global _runtime
+    if _runtime is None:
+        from scrapeflow.pipeline.celery_app import app
+
+        settings = settings or get_settings()
+        engine = create_engine(settings)
+        _runtime = Runtime(
+            settings=settings,
+            sessionmaker=create_sessionmaker(engine),
+            box=SecretBox(settings.jwt_secret),
+            artifacts=artifact_store(settings),
+            enqueue=CeleryEnqueuer(app),
+            browser=BrowserPool(browser_options(settings)),
+        )
+    return _runtime
+
+
+@worker_process_shutdown.connect
+def _close(**_: Any) -> None:
+    global _runner, _runtime
+    if _runner is None:
+        return
+    if _runtime is not None and _runtime.browser is not None:
+        _runner.run(_runtime.browser.close())
+    _runner.close()
+    _runner, _runtime = None, None
