@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 60.0
 
+    schedule_min_interval_seconds: int = 60  # the shortest time allowed between two runs of a schedule
+    execution_retention_days: int = 30  # finished executions (logs, pages, rows, snapshots) are deleted after this
+
     firecrawl_api_key: str = ""
     firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set
 

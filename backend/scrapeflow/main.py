@@ -36,6 +36,7 @@ from scrapeflow.observability.logging import configure_logging
 from scrapeflow.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from scrapeflow.orgs.endpoints import invitations_router
 from scrapeflow.orgs.endpoints import router as orgs_router
+from scrapeflow.schedules.endpoints import router as schedules_router
 from scrapeflow.workflow.endpoints import router as workflow_router
 
 logger = structlog.get_logger("scrapeflow")
@@ -54,6 +55,7 @@ TAGS = [
     {"name": "users", "description": "Your own account."},
     {"name": "organizations", "description": "Tenants, members and roles, invitations, API keys, audit log."},
     {"name": "bots", "description": "Bots and their versions."},
+    {"name": "schedules", "description": "Cron schedules that run bots, in any time zone."},
     {"name": "workflow", "description": "The bot language: node types and their JSON Schemas."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
     {"name": "firecrawl", "description": "Firecrawl's scrape and map at the root, for its SDKs (`api_url`)."},
@@ -164,6 +166,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(firecrawl_router)
-    for router in (auth_router, users_router, orgs_router, invitations_router, bots_router, workflow_router):
+    for router in (
+        auth_router,
+        users_router,
+        orgs_router,
+        invitations_router,
+        bots_router,
+        schedules_router,
+        workflow_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app
