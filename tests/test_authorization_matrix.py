@@ -44,6 +44,8 @@ from scrapeflow.models import (
     User,
 )
 from scrapeflow.orgs import service as orgs_service
+from scrapeflow.schedules import service as schedules_service
+from scrapeflow.schedules.schemas import ScheduleCreate
 from tests.factories import Actor, add_member, make_user
 
 Level = Literal["public", "authenticated", "user", "viewer", "editor", "admin", "owner"]
@@ -136,6 +138,13 @@ async def new_bot(w: World) -> str:
     return str(bot.id)
 
 
+async def new_schedule(w: World) -> str:
+    bot_id = uuid.UUID(await new_bot(w))
+    body = ScheduleCreate(bot_id=bot_id, cron_expression="0 9 * * 1-5", timezone="Europe/Berlin")
+    schedule = await schedules_service.create(w.session, w.subject(), body, min_interval_seconds=60, now=utcnow())
+    return str(schedule.id)
+
+
 async def new_member(w: World) -> str:
     member = await make_user(w.session, w.settings)
     await add_member(w.session, w.org.id, member.user, Role.viewer)
@@ -201,6 +210,7 @@ async def org_a(w: World) -> str:
 OBJECTS: dict[str, Maker] = {
     "org_id": org_a,
     "bot_id": new_bot,
+    "schedule_id": new_schedule,
     "user_id": new_member,
     "invitation_id": new_invitation,
     "key_id": new_api_key,
@@ -209,7 +219,7 @@ OBJECTS: dict[str, Maker] = {
     "provider": constant("github"),
     "name": constant("password"),
 }
-TENANT_PARAMS = {"org_id", "bot_id", "user_id", "invitation_id", "key_id", "execution_id"}
+TENANT_PARAMS = {"org_id", "bot_id", "schedule_id", "user_id", "invitation_id", "key_id", "execution_id"}
 
 # Bodies and cookies of well-formed requests.
 Payload = Callable[[World], Awaitable[dict[str, Any]]]
@@ -221,6 +231,10 @@ def fixed(payload: dict[str, Any]) -> Payload:
         return payload
 
     return make
+
+
+async def schedule_of_new_bot(w: World) -> dict[str, Any]:
+    return {"bot_id": await new_bot(w), "cron_expression": "0 9 * * 1-5", "timezone": "Europe/Berlin"}
 
 
 async def registration(_: World) -> dict[str, Any]:
@@ -347,6 +361,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/executions/{execution_id}/retry"): Entry("editor", ok=ACCEPTED),
     ("DELETE", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("editor"),
+    ("GET", "/api/v1/schedules"): Entry("viewer"),
+    ("POST", "/api/v1/schedules"): Entry("editor", body=schedule_of_new_bot),
+    ("GET", "/api/v1/schedules/{schedule_id}"): Entry("viewer"),
+    ("PUT", "/api/v1/schedules/{schedule_id}"): Entry("editor", body=fixed({"cron_expression": "@daily"})),
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): Entry("editor"),
+    ("POST", "/api/v1/schedules/{schedule_id}/toggle"): Entry("editor"),
     ("GET", "/api/v1/workflow/node-types"): Entry("public"),
     # Firecrawl's API for its SDKs, at the root: any API key (a read key is enough) or a member's token. They
     # aim at a loopback address, which the fetch guard refuses after authorization and before any network use.

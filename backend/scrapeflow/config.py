@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     worker_max_memory_mb: int = 1024  # a worker child past this is replaced after its task
     execution_stall_seconds: float = 120.0  # a stage quiet this long is re-enqueued (its worker died)
     plan_priorities: dict[str, int] = Field(default_factory=lambda: {"free": 0, "starter": 3, "pro": 6, "business": 9})
+    schedule_min_interval_seconds: int = 60  # the shortest time allowed between two runs of a schedule
+    execution_retention_days: int = 30  # finished executions (logs, pages, rows, snapshots) are deleted after this
 
     firecrawl_api_key: str = ""
     firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set

@@ -39,6 +39,7 @@ from scrapeflow.observability.middleware import BodySizeLimitMiddleware, Request
 from scrapeflow.orgs.endpoints import invitations_router
 from scrapeflow.orgs.endpoints import router as orgs_router
 from scrapeflow.pipeline.dispatch import Dispatcher
+from scrapeflow.schedules.endpoints import router as schedules_router
 from scrapeflow.workflow.endpoints import router as workflow_router
 
 logger = structlog.get_logger("scrapeflow")
@@ -57,6 +58,7 @@ TAGS = [
     {"name": "users", "description": "Your own account."},
     {"name": "organizations", "description": "Tenants, members and roles, invitations, API keys, audit log."},
     {"name": "bots", "description": "Bots and their versions."},
+    {"name": "schedules", "description": "Cron schedules that run bots, in any time zone."},
     {"name": "workflow", "description": "The bot language: node types and their JSON Schemas."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
     {"name": "firecrawl", "description": "Firecrawl's scrape and map at the root, for its SDKs (`api_url`)."},
@@ -168,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(firecrawl_router)
-    routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, workflow_router)
-    for router in (*routers, executions_router, execution_bots_router):
+    routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, schedules_router)
+    for router in (*routers, workflow_router, executions_router, execution_bots_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

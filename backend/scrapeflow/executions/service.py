@@ -38,7 +38,7 @@ async def start(
     session: AsyncSession,
     subject: AuthSubject,
     bot_id: uuid.UUID,
-    dispatch: Start,
+    dispatch: Start | None,
     settings: Settings,
     *,
     trigger: ExecutionTrigger = ExecutionTrigger.manual,
@@ -46,7 +46,8 @@ async def start(
     parent: Execution | None = None,
     caps: dict[str, Any] | None = None,
 ) -> Execution:
-    """Create a queued execution of the bot's current version; it is enqueued once the transaction commits."""
+    """Create a queued execution of the bot's current version; `dispatch` enqueues it once the transaction commits
+    (None: the caller enqueues it after its own commit, as the schedules tick does)."""
     bot = await bots_service.get(session, subject, bot_id)
     bots_service.compile_or_422(bot.workflow_json)
     plan = await session.scalar(select(Organization.plan).where(Organization.id == subject.org_id))
@@ -68,7 +69,8 @@ async def start(
     await session.flush()
     await logs.append(session, execution, f"Queued ({trigger.value})", event="status", status="queued")
 
-    after_commit(session, lambda: dispatch(execution))
+    if dispatch is not None:
+        after_commit(session, lambda: dispatch(execution))
     return execution
 
 

@@ -29,7 +29,9 @@ TIME_LIMITS = {
     "pipeline.save": (600, 660),
     "pipeline.export": (600, 660),
     "pipeline.watchdog": (60, 90),
-    "pipeline.beat_tick": (60, 90),
+    "pipeline.schedules": (60, 90),
+    "pipeline.usage": (300, 360),
+    "pipeline.retention": (1800, 1860),
 }
 ROUTES = {
     "pipeline.map": "scraping",
@@ -38,9 +40,12 @@ ROUTES = {
     "pipeline.save": "default",
     "pipeline.export": "export",
     "pipeline.watchdog": "default",
-    "pipeline.beat_tick": "default",
+    "pipeline.schedules": "default",
+    "pipeline.usage": "default",
+    "pipeline.retention": "default",
 }
 WATCHDOG_EVERY_SECONDS = 15.0
+SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at most this late
 
 
 def broker_folders(settings: Settings) -> dict[str, Path]:
@@ -102,6 +107,9 @@ def create_celery(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule={
             "watchdog": {"task": "pipeline.watchdog", "schedule": WATCHDOG_EVERY_SECONDS},
+            "schedules": {"task": "pipeline.schedules", "schedule": SCHEDULES_EVERY_SECONDS},
+            "usage": {"task": "pipeline.usage", "schedule": 3600.0},
+            "retention": {"task": "pipeline.retention", "schedule": 3600.0},
         },
         timezone="UTC",
     )

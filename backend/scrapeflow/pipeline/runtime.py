@@ -17,6 +17,7 @@ from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.artifacts import artifact_store
 from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.pipeline.stages import Runtime
 
 T = TypeVar("T")
@@ -53,6 +54,12 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     if _runner is None:
         _runner = asyncio.Runner()
     return _runner.run(coroutine)
+
+
+def dispatcher() -> Dispatcher:
+    from scrapeflow.pipeline.celery_app import app
+
+    return Dispatcher(runtime().settings, app)
 
 
 def runtime(settings: Settings | None = None) -> Runtime:

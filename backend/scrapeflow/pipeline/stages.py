@@ -197,6 +197,15 @@ async def _fail(session: AsyncSession, execution: Execution, code: str, message:
     await logs.append(session, execution, message, event="status", level="error", status="failed", code=code)
 
 
+def snapshot_key(execution_id: uuid.UUID, page_id: uuid.UUID) -> str:
+    """Where a page's snapshot is stored; everything of an execution lives under `executions/<id>/`."""
+    return f"{execution_prefix(execution_id)}/{page_id}.html"
+
+
+def execution_prefix(execution_id: uuid.UUID) -> str:
+    return f"executions/{execution_id}"
+
+
 def _url_hash(url: str) -> str:
     return hashlib.sha256((normalise(url) or url).encode()).hexdigest()
 
@@ -418,7 +427,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
                 )
             )
         ).all()
-        org_id, reextract_from = execution.org_id, (execution.caps or {}).get("reextract_from")
+        reextract_from = (execution.caps or {}).get("reextract_from")
     if not pages:
         return
     plan = loaded.plan
@@ -451,7 +460,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
                 result = await process_page(fetcher, plan, item, keep_html=True, rendering=rendering)
             key = None
             if result.html is not None and not reextract_from:
-                key = f"{org_id}/{execution_id}/{page_id}.html"
+                key = snapshot_key(execution_id, page_id)
                 await rt.artifacts.put(key, result.html.encode())
             elif reextract_from:
                 key = snapshots.get(item.url)
@@ -515,6 +524,7 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
         if execution is None:
             return
         ok = failed = 0
+        recorded: list[_Done] = []
         for item in batch:
             result = item.result
             values: dict[str, Any] = {
@@ -527,25 +537,26 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
                 "updated_at": now,
             }
             if result.ok:
-                ok += 1
                 values |= {"status": PageStatus.done, "rows": result.rows, "error_code": None, "error_message": None}
             else:
-                failed += 1
                 assert result.error is not None
                 values |= {
                     "status": PageStatus.failed,
                     "error_code": result.error.code.value,
                     "error_message": result.error.message,
                 }
-            await session.execute(
+            written = await session.execute(
                 update(Page).where(Page.id == item.page_id, Page.status == PageStatus.pending).values(**values)
             )
+            if written.rowcount:  # type: ignore[attr-defined]  # a page a duplicate batch recorded first counts once
+                recorded.append(item)
+                ok, failed = ok + result.ok, failed + (not result.ok)
         await session.execute(
             update(Execution)
             .where(Execution.id == execution_id)
             .values(pages_done=Execution.pages_done + ok, pages_failed=Execution.pages_failed + failed, updated_at=now)
         )
-        for item in batch:
+        for item in recorded:
             if not item.result.ok:
                 error = item.result.error
                 assert error is not None

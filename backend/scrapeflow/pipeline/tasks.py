@@ -8,8 +8,8 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from scrapeflow.pipeline import stages
-from scrapeflow.pipeline.runtime import run, runtime
+from scrapeflow.pipeline import periodic, stages
+from scrapeflow.pipeline.runtime import dispatcher, run, runtime
 
 
 @shared_task(name="pipeline.map")
@@ -44,3 +44,19 @@ def export(execution_id: str) -> None:
 @shared_task(name="pipeline.watchdog")
 def watchdog() -> int:
     return len(run(stages.watchdog(runtime())))
+
+
+@shared_task(name="pipeline.schedules")
+def fire_schedules() -> int:
+    rt = runtime()
+    return len(run(periodic.fire_schedules(rt, dispatcher())))
+
+
+@shared_task(name="pipeline.usage")
+def reset_usage() -> int:
+    return run(periodic.reset_usage(runtime()))
+
+
+@shared_task(name="pipeline.retention")
+def expire_executions() -> int:
+    return run(periodic.expire_executions(runtime()))
