@@ -30,8 +30,11 @@ from tests.test_authorization_matrix import CLIENT
 WORKER = textwrap.dedent(
     """
     import os, sys
-    from scrapeflow.observability.metrics import count_pages, count_rows, count_task, observe_stage
+    from scrapeflow.config import get_settings
+    from scrapeflow.observability.metrics import configure_metrics, count_pages, count_rows, count_task, observe_stage
 
+    folder = configure_metrics(get_settings())
+    assert configure_metrics(get_settings()) == folder  # once per process: the files are mapped only once
     seconds, rows, fork = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "fork"
     observe_stage("scrape", seconds)
     count_task("scrape_batch", "succeeded")

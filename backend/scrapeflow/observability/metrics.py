@@ -44,33 +44,40 @@ def _process_identifier() -> str:
 
 
 def configure_metrics(settings: Settings) -> Path:
-    """Make this process write its metrics under the shared folder. Call it before recording anything
-    (recording does it on first use with the process's settings); a forked child keeps the mode."""
+    """Make this process write its metrics under the shared folder, once: recording does it on first use with
+    the process's settings, so call it only to choose other settings. A forked child keeps the mode and opens
+    files of its own."""
+    with _lock:
+        if _recorders is None:
+            _configure(settings)
+    return Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def _configure(settings: Settings) -> None:
     global _recorders
     directory = settings.metrics_dir
     directory.mkdir(parents=True, exist_ok=True)
-    with _lock:
-        # prometheus_client picks its value storage from this variable, read when a value file is opened.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-        values.ValueClass = values.MultiProcessValue(_process_identifier)  # type: ignore[no-untyped-call]
-        _recorders = _Recorders(
-            stage_seconds=Histogram(
-                "scrapeflow_stage_duration_seconds",
-                "How long an execution's stage took (map, scrape, extract, save, export).",
-                ["stage"],
-                buckets=STAGE_BUCKETS,
-                registry=None,
-            ),
-            tasks=Counter(
-                "scrapeflow_tasks",
-                "Celery tasks that ended, by task name and outcome (succeeded, failed, retried).",
-                ["task", "outcome"],
-                registry=None,
-            ),
-            pages=Counter("scrapeflow_pages", "Pages fetched, by outcome (done, failed).", ["outcome"], registry=None),
-            rows=Counter("scrapeflow_rows", "Rows extracted.", registry=None),
-        )
-    return directory
+    # prometheus_client picks its value storage from this variable, read when a value file is opened.
+    # One storage per process: a second one would map the same files twice.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    values.ValueClass = values.MultiProcessValue(_process_identifier)  # type: ignore[no-untyped-call]
+    _recorders = _Recorders(
+        stage_seconds=Histogram(
+            "scrapeflow_stage_duration_seconds",
+            "How long an execution's stage took (map, scrape, extract, save, export).",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=None,
+        ),
+        tasks=Counter(
+            "scrapeflow_tasks",
+            "Celery tasks that ended, by task name and outcome (succeeded, failed, retried).",
+            ["task", "outcome"],
+            registry=None,
+        ),
+        pages=Counter("scrapeflow_pages", "Pages fetched, by outcome (done, failed).", ["outcome"], registry=None),
+        rows=Counter("scrapeflow_rows", "Rows extracted.", registry=None),
+    )
 
 
 def _recorder() -> _Recorders:
