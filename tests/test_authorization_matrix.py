@@ -295,6 +295,7 @@ GUARDED = frozenset({403})  # the fetch guard's refusal, in Firecrawl's status f
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/health"): Entry("public"),
     ("GET", "/ready"): Entry("public"),
+    ("GET", "/metrics"): Entry("public"),  # open unless METRICS_TOKEN is set (tests/observability)
     ("POST", "/api/v1/auth/register"): Entry("public", body=registration),
     ("POST", "/api/v1/auth/login"): Entry("public", body=credentials),
     ("POST", "/api/v1/auth/refresh"): Entry("public", cookies=refresh_cookie),

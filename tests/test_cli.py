@@ -95,3 +95,55 @@ def test_migrate_and_create_user(tmp_path: Path) -> None:
     )
     assert short.returncode == 2
     assert "password" in short.stderr
+
+
+def test_wait_db_answers_at_once_for_a_reachable_database(tmp_path: Path) -> None:
+    sqlite = subprocess.run([SCRAPEFLOW, "wait-db"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert sqlite.returncode == 0, sqlite.stderr
+    assert "reachable" in sqlite.stdout
+    postgres_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    postgres = subprocess.run(
+        [SCRAPEFLOW, "wait-db", "--timeout", "10"],
+        cwd=tmp_path,
+        env=clean_env(DATABASE_URL=postgres_url),
+        capture_output=True,
+        text=True,
+    )
+    assert postgres.returncode == 0, postgres.stderr
+
+
+def test_wait_db_gives_up_after_its_timeout(tmp_path: Path) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    started = time.monotonic()
+    waited = subprocess.run(
+        [SCRAPEFLOW, "wait-db", "--timeout", "2"],
+        cwd=tmp_path,
+        env=clean_env(DATABASE_URL=closed),
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.monotonic() - started
+    assert waited.returncode == 1
+    assert "did not answer within 2 s" in waited.stderr
+    assert 2 <= elapsed < 15
+
+
+def test_heartbeat_check_tells_a_live_process_from_a_silent_one(tmp_path: Path) -> None:
+    from scrapeflow.observability.heartbeats import write_heartbeat
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", "")
+    write_heartbeat(settings, "beat@fresh", ["beat"])
+    write_heartbeat(settings, "beat@stale", ["beat"], now=time.time() - 300)
+    env = clean_env(DATA_DIR=str(tmp_path / "data"))
+
+    def check(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [SCRAPEFLOW, "heartbeat-check", name, "--queue", "beat"], env=env, capture_output=True, text=True
+        )
+
+    assert check("beat@fresh").returncode == 0
+    stale = check("beat@stale")
+    assert stale.returncode == 1
+    assert " s old" in stale.stderr
+    assert "No heartbeat" in check("beat@never").stderr

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
 import uvicorn
 
 from scrapeflow.config import get_settings
-from scrapeflow.pipeline.celery_app import QUEUES
+from scrapeflow.observability.queues import QUEUES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +50,55 @@ def main() -> None:
 def migrate() -> None:
     migrate_database()
     click.echo("Database is up to date.")
+
+
+@main.command("wait-db", help="Wait until the database accepts connections (for container start-up).")
+@click.option("--timeout", default=60.0, show_default=True, type=float, help="Give up after this many seconds.")
+def wait_db(timeout: float) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from scrapeflow.db import create_engine
+
+    async def wait() -> str | None:
+        """None once `SELECT 1` succeeds, else the last error when the time is up."""
+        engine = create_engine(get_settings())
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(max(deadline - time.monotonic(), 0.1)):
+                        async with engine.connect() as connection:
+                            await connection.execute(text("SELECT 1"))
+                    return None
+                except (DBAPIError, OSError, TimeoutError) as exc:
+                    error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if time.monotonic() >= deadline:
+                    return error
+                await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
+        finally:
+            await engine.dispose()
+
+    error = asyncio.run(wait())
+    if error is not None:
+        raise click.ClickException(f"The database did not answer within {timeout:g} s: {error}")
+    click.echo("The database is reachable.")
+
+
+@main.command("heartbeat-check", help="Exit 0 if NAME stamped a heartbeat on the queue recently (container health).")
+@click.argument("name")
+@click.option("--queue", required=True, help="The queue the heartbeat is stamped on (`beat` for beat).")
+@click.option("--within", default=None, type=float, help="Seconds a heartbeat stays fresh.  [default: 30]")
+def heartbeat_check(name: str, queue: str, within: float | None) -> None:
+    from scrapeflow.observability.heartbeats import STALE_AFTER_SECONDS, last_heartbeat
+
+    seen = last_heartbeat(get_settings(), name.replace("%h", socket.gethostname()), queue)
+    if seen is None:
+        raise click.ClickException(f"No heartbeat from {name} on {queue}.")
+    age = time.time() - seen
+    if age > (within or STALE_AFTER_SECONDS):
+        raise click.ClickException(f"The last heartbeat from {name} on {queue} is {age:.0f} s old.")
+    click.echo(f"{name} is alive (heartbeat {age:.0f} s ago).")
 
 
 @main.command(help="Run everything on this machine (migrations, API, a worker on every queue, beat), no configuration.")

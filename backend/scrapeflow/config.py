@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
     log_level: str = "INFO"
     log_format: str = ""  # "json" or "console"; empty picks by environment
+    metrics_token: str = ""  # empty: GET /metrics is open; else it needs `Authorization: Bearer <token>`
+    prometheus_multiproc_dir: str = ""  # empty: $DATA_DIR/metrics; shared by every process that records metrics
 
     access_token_minutes: int = 15
     refresh_token_days: int = 7
@@ -111,6 +113,11 @@ class Settings(BaseSettings):
         if driver is None:
             raise ValueError(f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite or postgresql)")
         return f"{driver}://{rest}"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where every process writes its counters for `/metrics` to merge (prometheus_client multiprocess mode)."""
+        return Path(self.prometheus_multiproc_dir) if self.prometheus_multiproc_dir else self.data_dir / "metrics"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""The FastAPI application factory: middleware, error bodies, routers under /api/v1, probes."""
+"""The FastAPI application factory: middleware, error bodies, routers under /api/v1, probes, metrics."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from scrapeflow.kit.errors import AppError, TooManyRequests, error_body
 from scrapeflow.kit.ratelimit import FailureLimiter, create_storage
 from scrapeflow.kit.stamped_responses import StampedResponseMiddleware
 from scrapeflow.kit.stamps import StampedCache, Stamps
+from scrapeflow.observability.endpoints import router as metrics_router
 from scrapeflow.observability.logging import configure_logging
 from scrapeflow.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from scrapeflow.orgs.endpoints import invitations_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(firecrawl_router)
     routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, schedules_router)
     for router in (*routers, workflow_router, executions_router, execution_bots_router):

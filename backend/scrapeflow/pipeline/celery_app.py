@@ -18,8 +18,7 @@ from celery import Celery
 from kombu import Queue  # type: ignore[attr-defined]
 
 from scrapeflow.config import Settings, get_settings
-
-QUEUES = ("scraping", "llm", "export", "default")
+from scrapeflow.observability.queues import QUEUES
 
 # (soft, hard) time limits in seconds per task kind; the soft one raises inside the task so it can record why.
 TIME_LIMITS = {
@@ -82,7 +81,7 @@ def _transport(settings: Settings) -> dict[str, Any]:
 
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    celery = Celery("scrapeflow")
+    celery = Celery("scrapeflow", include=["scrapeflow.pipeline.tasks"])  # imported when a worker starts
     celery.conf.update(
         **_transport(settings),
         task_serializer="json",
@@ -113,7 +112,6 @@ def create_celery(settings: Settings | None = None) -> Celery:
         },
         timezone="UTC",
     )
-    celery.autodiscover_tasks(["scrapeflow.pipeline"], related_name="tasks", force=True)
     return celery
 
 

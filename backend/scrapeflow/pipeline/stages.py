@@ -57,6 +57,7 @@ from scrapeflow.models import (
     ResultRow,
     Role,
 )
+from scrapeflow.observability.metrics import count_pages, count_rows, observe_stage
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.nodes import DedupeData, LlmExtractData
 from scrapeflow.workflow.plan import Plan
@@ -183,6 +184,7 @@ def _time_stage(execution: Execution, came_from: ExecutionStage | None, to: Exec
         entry = dict(timings[came_from.value])
         entry["seconds"] = round(now - entry["started"], 3)
         timings[came_from.value] = entry
+        observe_stage(came_from.value, entry["seconds"])
     if to is not None:
         timings[to.value] = {"started": now}
     execution.stage_timings = timings
@@ -551,6 +553,8 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
             if written.rowcount:  # type: ignore[attr-defined]  # a page a duplicate batch recorded first counts once
                 recorded.append(item)
                 ok, failed = ok + result.ok, failed + (not result.ok)
+        count_pages("done", ok)
+        count_pages("failed", failed)
         await session.execute(
             update(Execution)
             .where(Execution.id == execution_id)
@@ -721,6 +725,7 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     .on_conflict_do_nothing(index_elements=["org_id", "execution_id", "row_key"])
                 )
         execution.rows_count = len(records)
+        count_rows(len(records))
         await logs.append(
             session,
             execution,

@@ -8,8 +8,10 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from scrapeflow.pipeline import periodic, stages
+from scrapeflow.pipeline import periodic, signals, stages
 from scrapeflow.pipeline.runtime import dispatcher, run, runtime
+
+__all__ = ["signals"]  # imported for its handlers (metrics, heartbeats, logging in workers)
 
 
 @shared_task(name="pipeline.map")
