@@ -1,0 +1,1 @@
+"""The Celery pipeline: map → scrape → extract → save → export."""
