@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = 30.0
     fetch_max_bytes: int = 10 * 1024 * 1024
     test_run_timeout_seconds: float = 30.0
+    # Per site, shared by every worker and organization (Redis in scale-out, the database on one machine).
+    domain_max_concurrency: int = Field(default=8, ge=1)
+    domain_min_delay_seconds: float = Field(default=0.0, ge=0.0)
 
     chromium_path: str = "/usr/bin/chromium"
     browser_contexts: int = 4  # browser contexts kept warm per worker process

@@ -11,11 +11,19 @@ from scrapeflow.config import Settings
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
 from scrapeflow.engine.firecrawl import FirecrawlFetcher, FirecrawlOptions
+from scrapeflow.engine.politeness import DomainLimiter, PolitenessOptions
 from scrapeflow.engine.ssrf import FetchAllowlist
 
 # FetchOptions fields that mean the same for Firecrawl; the rest (proxies, robots.txt, politeness, HTTP/2)
 # are Firecrawl's own business.
 _SHARED_OPTIONS = ("timeout", "max_bytes", "retries", "backoff_base", "backoff_max", "allowlist")
+
+
+def politeness_options(settings: Settings) -> PolitenessOptions:
+    """The per-site limits from the server's settings (DOMAIN_MAX_CONCURRENCY, DOMAIN_MIN_DELAY_SECONDS)."""
+    return PolitenessOptions(
+        max_concurrency=settings.domain_max_concurrency, min_delay=settings.domain_min_delay_seconds
+    )
 
 
 def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
@@ -24,6 +32,7 @@ def fetch_options(settings: Settings, **overrides: Any) -> FetchOptions:
         "timeout": settings.fetch_timeout_seconds,
         "max_bytes": settings.fetch_max_bytes,
         "allowlist": FetchAllowlist.parse(settings.fetch_allowlist),
+        "politeness": politeness_options(settings),
     }
     values.update(overrides)
     return FetchOptions(**values)
@@ -53,11 +62,15 @@ def firecrawl_options(settings: Settings, **options: Any) -> FirecrawlOptions:
     return FirecrawlOptions(**values)
 
 
-def fetcher_for(settings: Settings, fetch: FetchSettings, **options: Any) -> HttpFetcher | FirecrawlFetcher:
+def fetcher_for(
+    settings: Settings, fetch: FetchSettings, *, limiter: DomainLimiter | None = None, **options: Any
+) -> HttpFetcher | FirecrawlFetcher:
     """The fetcher for a bot with these fetch settings, to use as `async with fetcher_for(...) as fetcher:`.
 
     `options` are FetchOptions keyword arguments (the bot's `fetch_overrides` and the caller's own, e.g.
-    fewer retries for a test run). Raises EngineError when the bot wants Firecrawl and the server has none.
+    fewer retries for a test run). `limiter` admits requests per site: the worker's shared one
+    (`pipeline.politeness.domain_limiter`) keeps the limits across the fleet; without it, the fetcher keeps
+    them within itself. Raises EngineError when the bot wants Firecrawl and the server has none.
     """
     if fetch.fetcher == "firecrawl":
         if not firecrawl_configured(settings):
@@ -68,4 +81,4 @@ def fetcher_for(settings: Settings, fetch: FetchSettings, **options: Any) -> Htt
                 "FIRECRAWL_API_KEY or FIRECRAWL_API_URL.",
             )
         return FirecrawlFetcher(firecrawl_options(settings, **options))
-    return HttpFetcher(fetch_options(settings, **options))
+    return HttpFetcher(fetch_options(settings, **options), limiter=limiter)

@@ -54,10 +54,6 @@ class DomainLimiter(Protocol):
         ...
 
 
-def _is_push_back(status: int | None) -> bool:
-    return status in (429, 503)
-
-
 @dataclass(slots=True)
 class _DomainState:
     slots: asyncio.Semaphore
@@ -110,23 +106,38 @@ class InProcessDomainLimiter:
     async def release(self, domain: str, outcome: Outcome) -> None:
         state = self._state(domain)
         state.slots.release()
-        options = self.options
-        if _is_push_back(outcome.status):
-            retry_after = outcome.retry_after or 0.0
-            state.delay = min(options.max_delay, max(state.delay * 2.0, options.penalty_delay, retry_after))
-            if retry_after:
-                state.next_start = max(state.next_start, self._clock() + retry_after)
-        elif outcome.status is not None and outcome.status < 500:
-            target = state.floor
-            if options.adapt_to_latency and outcome.latency > options.slow_latency:
-                target = max(target, min(options.max_delay, outcome.latency / options.max_concurrency))
-            # Grow to a slower site's pace at once; shrink back by halves, so that one fast answer after a
-            # burst of 429s does not bring the full rate back, and snap to the target once within a millisecond.
-            relaxed = state.delay / 2.0
-            state.delay = target if target >= state.delay or relaxed - target < 0.001 else relaxed
-        # Server errors and network failures leave the delay as is; the circuit breaker handles outages.
+        state.delay = adapted_delay(state.delay, state.floor, outcome, self.options)
+        if is_push_back(outcome.status) and outcome.retry_after:
+            state.next_start = max(state.next_start, self._clock() + outcome.retry_after)
 
     def set_crawl_delay(self, domain: str, seconds: float) -> None:
         state = self._state(domain)
-        state.floor = min(self.options.max_delay, max(self.options.min_delay, seconds))
+        state.floor = delay_floor(seconds, self.options)
         state.delay = max(state.delay, state.floor)
+
+
+def is_push_back(status: int | None) -> bool:
+    """The site asks us to slow down."""
+    return status in (429, 503)
+
+
+def delay_floor(crawl_delay: float, options: PolitenessOptions) -> float:
+    """The least delay a domain gets: the configured minimum, raised by its robots.txt Crawl-delay."""
+    return min(options.max_delay, max(options.min_delay, crawl_delay))
+
+
+def adapted_delay(delay: float, floor: float, outcome: Outcome, options: PolitenessOptions) -> float:
+    """A domain's delay after one more request's `outcome`. Every DomainLimiter adapts by this rule (the Redis
+    one runs the same arithmetic in Lua), so a site sees the same pace whichever limiter the workers share."""
+    if is_push_back(outcome.status):
+        return min(options.max_delay, max(delay * 2.0, options.penalty_delay, outcome.retry_after or 0.0))
+    if outcome.status is None or outcome.status >= 500:
+        # Server errors and network failures leave the delay as is; the circuit breaker handles outages.
+        return delay
+    target = floor
+    if options.adapt_to_latency and outcome.latency > options.slow_latency:
+        target = max(target, min(options.max_delay, outcome.latency / options.max_concurrency))
+    # Grow to a slower site's pace at once; shrink back by halves, so that one fast answer after a burst of
+    # 429s does not bring the full rate back, and snap to the target once within a millisecond.
+    relaxed = delay / 2.0
+    return target if target >= delay or relaxed - target < 0.001 else relaxed

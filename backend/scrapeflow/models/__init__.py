@@ -16,6 +16,7 @@ from scrapeflow.models.execution import (
 from scrapeflow.models.export import Delivery, DeliveryStatus, DestinationType, ExportDestination
 from scrapeflow.models.llm_memory import LearnedSelectorSet, LlmAnswer
 from scrapeflow.models.organization import Invitation, Membership, Organization, Role
+from scrapeflow.models.politeness import DomainPacing, DomainSlot
 from scrapeflow.models.result_row import ChangeStatus, ResultRow, ReviewStatus
 from scrapeflow.models.schedule import Schedule
 from scrapeflow.models.user import OAuthAccount, RefreshToken, User
@@ -30,6 +31,8 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "DestinationType",
+    "DomainPacing",
+    "DomainSlot",
     "Execution",
     "ExecutionLog",
     "ExecutionStage",

@@ -18,6 +18,7 @@ from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.artifacts import artifact_store
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.pipeline.dispatch import Dispatcher
+from scrapeflow.pipeline.politeness import domain_limiter
 from scrapeflow.pipeline.stages import Runtime
 
 T = TypeVar("T")
@@ -68,10 +69,11 @@ def runtime(settings: Settings | None = None) -> Runtime:
         from scrapeflow.pipeline.celery_app import app
 
         settings = settings or get_settings()
-        engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(create_engine(settings))
         _runtime = Runtime(
             settings=settings,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
+            limiter=domain_limiter(settings, session_factory=sessionmaker),
             box=SecretBox(settings.jwt_secret),
             artifacts=artifact_store(settings),
             enqueue=CeleryEnqueuer(app),

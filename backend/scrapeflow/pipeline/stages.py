@@ -35,6 +35,7 @@ from scrapeflow.engine.discovery import discover
 from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.fetch import FetchedPage
 from scrapeflow.engine.firecrawl import FirecrawlFetcher
+from scrapeflow.engine.politeness import DomainLimiter
 from scrapeflow.engine.post import post_process, row_key
 from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.steps import NextPage
@@ -117,6 +118,8 @@ class Runtime:
     box: SecretBox
     artifacts: ArtifactStore
     enqueue: Enqueuer
+    limiter: DomainLimiter | None = None
+    """Per-site limits shared by every worker (Redis, or the database in single-machine mode)."""
     browser: BrowserPool | None = None
 
 
@@ -330,7 +333,7 @@ async def _discover(rt: Runtime, plan: Plan, run: BotRun) -> list[NextPage]:
     options = plan.map_options
     if options is None:
         return [NextPage(url, 0) for url in plan.start_urls]
-    async with fetcher_for(rt.settings, run.fetch, **run.options) as fetcher:
+    async with fetcher_for(rt.settings, run.fetch, limiter=rt.limiter, **run.options) as fetcher:
         if isinstance(fetcher, FirecrawlFetcher):
             found = await fetcher.discover(plan.start_urls, options)
         else:
@@ -450,7 +453,9 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             fetcher = SnapshotFetcher(rt.artifacts, snapshots)
             rendering = Rendering("http")
         else:
-            fetcher = await stack.enter_async_context(fetcher_for(rt.settings, run.fetch, **run.options))
+            fetcher = await stack.enter_async_context(
+                fetcher_for(rt.settings, run.fetch, limiter=rt.limiter, **run.options)
+            )
             browser = await stack.enter_async_context(_browser_session(rt, run, plan))
             rendering = Rendering(run.fetch.render, browser)
         limit = asyncio.Semaphore(max(1, rt.settings.scrape_concurrency))
