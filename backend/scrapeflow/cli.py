@@ -151,11 +151,12 @@ def worker(queues: str, concurrency: int | None, hostname: str | None) -> None:
 
 
 @main.command(help="Run the scheduler (cron schedules, the watchdog, retention and monthly usage resets).")
-def beat() -> None:
+@click.option("--schedule", "state", default=None, help="Beat's state file (default: $DATA_DIR/celerybeat-schedule).")
+def beat(state: str | None) -> None:
     settings = get_settings()
-    schedule = settings.data_dir.resolve() / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _celery(["beat", "--loglevel", settings.log_level, "--schedule", str(schedule)])
+    path = state or str(settings.data_dir.resolve() / "celerybeat-schedule")
+    _celery(["beat", "--loglevel", settings.log_level, "--schedule", path])
 
 
 @main.command(help="Run the HTTP API.")

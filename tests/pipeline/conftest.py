@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from scrapeflow.config import Settings
 from scrapeflow.main import create_app
 from tests.conftest import PostgresDatabases, make_settings, migrate
 
-REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own: flushed around each test
+# A Redis database of this test session's own (flushed around each test), so two test runs on one machine
+# don't take each other's tasks.
+REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(8, 16)}"
 FINISHED = {"succeeded", "partially_succeeded", "failed", "cancelled"}
 
 
@@ -74,12 +77,14 @@ class Processes:
     settings: Settings
     logs: Path
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment for the processes started from now on."""
 
     def start(self, command: str, *options: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{command}-{len(self.started)}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "scrapeflow.cli", command, *options],
-            env=environment(self.settings),
+            env=environment(self.settings) | self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the prefork children go with it

@@ -43,8 +43,12 @@ ROUTES = {
     "pipeline.usage": "default",
     "pipeline.retention": "default",
 }
-WATCHDOG_EVERY_SECONDS = 15.0
 SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at most this late
+
+
+def watchdog_interval(settings: Settings) -> float:
+    """How often beat looks for stalled executions: a few times per stall period, at most every 15 s."""
+    return max(1.0, min(15.0, settings.execution_stall_seconds / 3))
 
 
 def broker_folders(settings: Settings) -> dict[str, Path]:
@@ -105,7 +109,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         task_send_sent_event=True,
         broker_connection_retry_on_startup=True,
         beat_schedule={
-            "watchdog": {"task": "pipeline.watchdog", "schedule": WATCHDOG_EVERY_SECONDS},
+            "watchdog": {"task": "pipeline.watchdog", "schedule": watchdog_interval(settings)},
             "schedules": {"task": "pipeline.schedules", "schedule": SCHEDULES_EVERY_SECONDS},
             "usage": {"task": "pipeline.usage", "schedule": 3600.0},
             "retention": {"task": "pipeline.retention", "schedule": 3600.0},

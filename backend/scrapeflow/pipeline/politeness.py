@@ -50,7 +50,7 @@ from scrapeflow.models import DomainPacing, DomainSlot
 
 log = structlog.get_logger(__name__)
 
-_LEASE_MARGIN_SECONDS = 30.0
+_LEASE_MARGIN_SECONDS = 10.0
 """A lease outlives the longest request (fetch or browser page time limit) by this much."""
 _WAIT_EPSILON = 0.0005
 
