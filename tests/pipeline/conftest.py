@@ -25,7 +25,7 @@ from tests.conftest import PostgresDatabases, make_settings, migrate
 
 # A Redis database of this test session's own (flushed around each test), so two test runs on one machine
 # don't take each other's tasks.
-REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(8, 16)}"
+REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(10, 16)}"
 FINISHED = {"succeeded", "partially_succeeded", "failed", "cancelled"}
 
 
