@@ -120,6 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(settings)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        # SQLite: requests that write take the write lock when they begin (see db.configure_sqlite).
+        writer = create_engine(settings, writer=True) if settings.is_sqlite else app.state.engine
+        app.state.write_sessionmaker = create_sessionmaker(writer)
         app.state.failure_limiter = FailureLimiter(
             create_storage(settings), window_seconds=settings.login_failure_window_seconds
         )
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await pool.close()
             await app.state.http.aclose()
             await app.state.engine.dispose()
+            await writer.dispose()
 
     app = FastAPI(
         title="ScrapeFlow API",

@@ -198,3 +198,45 @@ async def test_a_schedule_fires_once_with_two_beat_processes(
     assert listed["items"][0]["status"] == "succeeded"
     schedule = (await api.get(f"/api/v1/schedules/{created.json()['id']}", headers=headers)).json()
     assert schedule["next_run"] > "2026-11-22"
+
+
+class ArrivalLog:
+    """Wraps the shop: records when each request arrived and how many were in flight at once."""
+
+    def __init__(self, app: ASGIApp, delay: float) -> None:
+        self.app, self.delay = app, delay
+        self.arrivals: list[float] = []
+        self.in_flight = self.most_in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.arrivals.append(time.monotonic())
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_two_workers_stay_under_one_sites_limits_together(
+    api: httpx.AsyncClient, processes: Processes, slow_shop_app: SiteApp
+) -> None:
+    log = ArrivalLog(slow_shop_app, 0.05)
+    processes.env = {"DOMAIN_MAX_CONCURRENCY": "2", "DOMAIN_MIN_DELAY_SECONDS": "0.1"}
+    processes.worker()
+    processes.worker()
+    with serve_site(log) as base:
+        headers = await sign_up(api)
+        bot_id = await create_bot(api, headers, products_workflow(base, slow_shop_app, 30))
+        execution_id = (await api.post(f"/api/v1/bots/{bot_id}/execute", headers=headers)).json()["id"]
+        execution = await wait_for(api, headers, execution_id, processes)
+
+    assert execution["status"] == "succeeded" and execution["pages_done"] == 30
+    assert len(log.arrivals) >= 30
+    assert log.most_in_flight <= 2
+    gaps = [later - earlier for earlier, later in zip(log.arrivals, log.arrivals[10:], strict=False)]
+    assert min(gaps) >= 10 * 0.1 - 0.1  # any 11 arrivals in a row span 10 spacings (less timing noise)

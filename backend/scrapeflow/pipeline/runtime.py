@@ -69,7 +69,7 @@ def runtime(settings: Settings | None = None) -> Runtime:
         from scrapeflow.pipeline.celery_app import app
 
         settings = settings or get_settings()
-        sessionmaker = create_sessionmaker(create_engine(settings))
+        sessionmaker = create_sessionmaker(create_engine(settings, writer=True))
         _runtime = Runtime(
             settings=settings,
             sessionmaker=sessionmaker,
