@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -29,7 +31,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     public_url: str = "http://localhost:8000"
     web_url: str = "http://localhost:3000"
-    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:3000"])
     log_level: str = "INFO"
     log_format: str = ""  # "json" or "console"; empty picks by environment
     metrics_token: str = ""  # empty: GET /metrics is open; else it needs `Authorization: Bearer <token>`
@@ -67,7 +69,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = ""  # e.g. MinIO, R2, moto; empty: AWS
     worker_max_memory_mb: int = 1024  # a worker child past this is replaced after its task
     execution_stall_seconds: float = 120.0  # a stage quiet this long is re-enqueued (its worker died)
-    plan_priorities: dict[str, int] = Field(default_factory=lambda: {"free": 0, "starter": 3, "pro": 6, "business": 9})
+    plan_priorities: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"free": 0, "starter": 3, "pro": 6, "business": 9}
+    )
     schedule_min_interval_seconds: int = 60  # the shortest time allowed between two runs of a schedule
     execution_retention_days: int = 30  # finished executions (logs, pages, rows, snapshots) are deleted after this
 
@@ -89,7 +93,9 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_priorities(cls, value: object) -> object:
         """`free=0,pro=6` as well as JSON."""
-        if isinstance(value, str) and not value.lstrip().startswith("{"):
+        if isinstance(value, str):
+            if value.lstrip().startswith("{"):
+                return json.loads(value)
             pairs = (item.partition("=") for item in value.split(",") if item.strip())
             return {name.strip(): int(level) for name, _, level in pairs}
         return value
@@ -97,7 +103,9 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
