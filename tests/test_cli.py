@@ -26,6 +26,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_of(pid: int) -> dict[int, str]:
+    """The processes whose parent is `pid`, with their command lines (from /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
@@ -58,9 +79,16 @@ def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) ->
         assert login.status_code == 200
         assert (tmp_path / "data" / "scrapeflow.db").is_file()
         assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+        services = children_of(process.pid)
+        assert sorted(command.split()[-1] for command in services.values()) == ["beat", "worker"]
+        assert (tmp_path / "data" / "broker" / "queue").is_dir()  # the embedded broker: no server
     finally:
         process.terminate()
         process.wait(timeout=15)
+    deadline = time.monotonic() + 30  # a worker's warm shutdown takes a few seconds
+    while any(alive(pid) for pid in services) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in services), "worker or beat outlived scrapeflow run"
 
 
 def test_migrate_and_create_user(tmp_path: Path) -> None:

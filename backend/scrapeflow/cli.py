@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
@@ -108,8 +111,8 @@ def run(host: str, port: int) -> None:
     migrate_database()
     command = [sys.executable, "-m", "scrapeflow.cli"]
     children = [
-        subprocess.Popen([*command, "worker"]),  # noqa: S603 - our own command
-        subprocess.Popen([*command, "beat"]),  # noqa: S603
+        subprocess.Popen([*command, "worker"], preexec_fn=_end_with_parent),  # noqa: S603 - our own command
+        subprocess.Popen([*command, "beat"], preexec_fn=_end_with_parent),  # noqa: S603
     ]
     click.echo(f"ScrapeFlow API on http://{host}:{port} (docs at /docs); a worker and beat run alongside")
     try:
@@ -122,6 +125,15 @@ def run(host: str, port: int) -> None:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _end_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when `scrapeflow run` ends, however it ends (uvicorn re-raises
+    the signal that stopped it, so the parent's own clean-up may never run). Linux only; elsewhere the
+    parent's clean-up below is what stops them."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _celery(arguments: list[str]) -> None:
