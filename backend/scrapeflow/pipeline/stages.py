@@ -384,12 +384,6 @@ class SnapshotFetcher:
     async def sitemaps_of(self, url: str) -> list[str]:
         return []
 
-    async def __aenter__(self) -> SnapshotFetcher:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
-
 
 class _CancelWatch:
     """Whether the execution was cancelled, read at most every half second (batches stop at the next page)."""
@@ -456,7 +450,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             fetcher = await stack.enter_async_context(
                 fetcher_for(rt.settings, run.fetch, limiter=rt.limiter, **run.options)
             )
-            browser = await stack.enter_async_context(_browser_session(rt, run, plan))
+            browser = await stack.enter_async_context(_browser_session(rt, run))
             rendering = Rendering(run.fetch.render, browser)
         limit = asyncio.Semaphore(max(1, rt.settings.scrape_concurrency))
 
@@ -503,7 +497,7 @@ async def _claim_next(rt: Runtime, execution_id: uuid.UUID, items: list[NextPage
 
 
 @contextlib.asynccontextmanager
-async def _browser_session(rt: Runtime, run: BotRun, plan: Plan) -> AsyncIterator[Any]:
+async def _browser_session(rt: Runtime, run: BotRun) -> AsyncIterator[Any]:
     if rt.browser is None or run.fetch.render == "http":
         yield None
         return
