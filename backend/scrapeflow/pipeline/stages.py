@@ -534,8 +534,10 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
         recorded: list[_Done] = []
         for item in batch:
             result = item.result
+            # A page the site refused has no fetched status; its error has the one the site answered.
+            status = result.status if result.error is None else result.status or result.error.status
             values: dict[str, Any] = {
-                "http_status": result.status,
+                "http_status": status,
                 "render": result.render,
                 "attempts": Page.attempts + 1,
                 "content_hash": result.content_hash,
