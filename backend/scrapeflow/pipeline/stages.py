@@ -705,9 +705,9 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                 if key in records:
                     continue
                 old = previous.get(key)
-                status = (
-                    ChangeStatus.new if old is None else ChangeStatus.unchanged if old == row else ChangeStatus.changed
-                )
+                # Judged by the diff, so a field added to the bot that finds nothing (null) changes no row.
+                diff = diff_rows(old, row) if old is not None else {}
+                status = ChangeStatus.new if old is None else ChangeStatus.changed if diff else ChangeStatus.unchanged
                 counts[status.value] += 1
                 records[key] = {
                     "id": uuid7(),
@@ -718,7 +718,7 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     "row_key": key,
                     "data": row,
                     "change_status": status,
-                    "diff": diff_rows(old, row) if old is not None and status is ChangeStatus.changed else {},
+                    "diff": diff,
                     "created_at": now,
                     "updated_at": now,
                 }
