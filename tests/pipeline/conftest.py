@@ -74,12 +74,14 @@ class Processes:
     settings: Settings
     logs: Path
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables added to every process's environment (e.g. artifact storage in S3)."""
 
     def start(self, command: str, *options: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{command}-{len(self.started)}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "scrapeflow.cli", command, *options],
-            env=environment(self.settings),
+            env={**environment(self.settings), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the prefork children go with it
