@@ -16,7 +16,7 @@ from scrapeflow.db import after_commit
 from scrapeflow.executions import logs
 from scrapeflow.executions.schemas import ExecutionFilter, RowFilter
 from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
-from scrapeflow.kit.pagination import PageParams, paginate
+from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import (
     Execution,
@@ -209,7 +209,10 @@ async def result_rows(
 ) -> tuple[list[ResultRow], str | None]:
     execution = await get(session, subject, execution_id)
     statement = scoped(select(ResultRow), subject, ResultRow).where(ResultRow.execution_id == execution.id)
-    return await paginate(session, statement, params, sort=ResultRow.id, tiebreak=ResultRow.id)
+    # Oldest first, in the order downloads give them.
+    return await paginate(
+        session, statement, params, sort=ResultRow.id, tiebreak=ResultRow.id, direction=SortDirection.asc
+    )
 
 
 async def latest_rows(

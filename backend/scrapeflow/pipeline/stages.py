@@ -528,8 +528,10 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
         recorded: list[_Done] = []
         for item in batch:
             result = item.result
+            # A page the site refused has no fetched status; its error has the one the site answered.
+            status = result.status if result.error is None else result.status or result.error.status
             values: dict[str, Any] = {
-                "http_status": result.status,
+                "http_status": status,
                 "render": result.render,
                 "attempts": Page.attempts + 1,
                 "content_hash": result.content_hash,
@@ -697,9 +699,9 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                 if key in records:
                     continue
                 old = previous.get(key)
-                status = (
-                    ChangeStatus.new if old is None else ChangeStatus.unchanged if old == row else ChangeStatus.changed
-                )
+                # Judged by the diff, so a field added to the bot that finds nothing (null) changes no row.
+                diff = diff_rows(old, row) if old is not None else {}
+                status = ChangeStatus.new if old is None else ChangeStatus.changed if diff else ChangeStatus.unchanged
                 counts[status.value] += 1
                 records[key] = {
                     "id": uuid7(),
@@ -710,7 +712,7 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     "row_key": key,
                     "data": row,
                     "change_status": status,
-                    "diff": diff_rows(old, row) if old is not None and status is ChangeStatus.changed else {},
+                    "diff": diff,
                     "created_at": now,
                     "updated_at": now,
                 }
