@@ -25,6 +25,15 @@ def row_key(row: Row, keys: list[str] | None) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def row_diff(before: Row, after: Row) -> dict[str, Any]:
+    """Field-level changes, `{field: {"from": old, "to": new}}`; a field missing on one side counts as null."""
+    return {
+        field: {"from": before.get(field), "to": after.get(field)}
+        for field in sorted(before.keys() | after.keys())
+        if before.get(field) != after.get(field)
+    }
+
+
 def _compare(value: Any, op: str, target: Any) -> bool:
     if op == "exists":
         return value not in (None, "", [])
@@ -84,7 +93,7 @@ def _apply(step: Step, rows: Iterable[Row], previous: PreviousRows | None) -> It
             before = previous(key) if previous else None
             if data.emit == "new" and before is not None:
                 continue
-            if data.emit == "changed" and (before is None or before == row):
+            if data.emit == "changed" and (before is None or not row_diff(before, row)):
                 continue
             yield row
     else:

@@ -36,7 +36,7 @@ from scrapeflow.engine.errors import EngineError, ErrorCode
 from scrapeflow.engine.fetch import FetchedPage
 from scrapeflow.engine.firecrawl import FirecrawlFetcher
 from scrapeflow.engine.politeness import DomainLimiter
-from scrapeflow.engine.post import post_process, row_key
+from scrapeflow.engine.post import post_process, row_diff, row_key
 from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.engine.urls import normalise
@@ -664,15 +664,6 @@ async def _previous_rows(session: AsyncSession, execution: Execution) -> dict[st
     return dict(rows.tuples().all())
 
 
-def diff_rows(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Field-level changes: {field: {"from": old, "to": new}}."""
-    return {
-        field: {"from": before.get(field), "to": after.get(field)}
-        for field in sorted(before.keys() | after.keys())
-        if before.get(field) != after.get(field)
-    }
-
-
 async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
     sends = Sends(rt.enqueue)
     async with session_scope(rt.sessionmaker) as session:
@@ -700,7 +691,7 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     continue
                 old = previous.get(key)
                 # Judged by the diff, so a field added to the bot that finds nothing (null) changes no row.
-                diff = diff_rows(old, row) if old is not None else {}
+                diff = row_diff(old, row) if old is not None else {}
                 status = ChangeStatus.new if old is None else ChangeStatus.changed if diff else ChangeStatus.unchanged
                 counts[status.value] += 1
                 records[key] = {
