@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.billing.usage import add_usage
 from scrapeflow.bots.fetchers import fetcher_for
 from scrapeflow.bots.test_runs import BotRun, llm_extract, load_bot_run, merge_llm_rows
 from scrapeflow.config import Settings
@@ -616,7 +617,7 @@ async def extract_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     )
                 )
             ).all()
-            tokens = 0
+            tokens = server_tokens = 0
             for page_id, url, key, rows in pages:
                 html = (await rt.artifacts.get(key)).decode("utf-8", "replace")
                 merged = list(rows or [])
@@ -624,10 +625,14 @@ async def extract_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     assert isinstance(step.data, LlmExtractData)
                     result = await llm_extract(html, url, step.node_id, step.data, run)
                     if result.charge is not None:
-                        tokens += result.charge.prompt_tokens + result.charge.completion_tokens
+                        spent = result.charge.prompt_tokens + result.charge.completion_tokens
+                        tokens += spent
+                        server_tokens += spent if result.charge.paid_by == "server" else 0
                     merged = merge_llm_rows(merged, result.rows)
                 await session.execute(update(Page).where(Page.id == page_id).values(rows=merged))
-            execution.llm_tokens = tokens
+            # Every call is counted once (answers from the cache cost nothing), so a restarted stage adds up.
+            execution.llm_tokens += tokens
+            await add_usage(session, execution.org_id, utcnow(), llm_tokens=server_tokens)
             await logs.append(
                 session,
                 execution,
@@ -754,6 +759,18 @@ async def export_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
 
 
 async def _finish(session: AsyncSession, execution: Execution) -> None:
+    """The final status, once (a duplicate export task finds it finished), and the period's usage."""
+    now = utcnow()
+    claimed = await session.scalar(
+        update(Execution)
+        .where(Execution.id == execution.id, Execution.status == ExecutionStatus.running)
+        .values(finished_at=now)
+        .returning(Execution.id),
+        execution_options={"synchronize_session": False},
+    )
+    if claimed is None:
+        return
+    await add_usage(session, execution.org_id, now, executions=1, pages=execution.pages_done, rows=execution.rows_count)
     failed, done = execution.pages_failed, execution.pages_done
     if done == 0 and failed > 0:
         codes = Counter(
@@ -777,7 +794,7 @@ async def _finish(session: AsyncSession, execution: Execution) -> None:
         )
     else:
         execution.status = ExecutionStatus.succeeded
-    execution.finished_at = utcnow()
+    execution.finished_at = now
     _time_stage(execution, execution.stage, None)
     await logs.append(
         session,

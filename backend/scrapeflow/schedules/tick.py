@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVarTuple
 
 import structlog
@@ -17,6 +17,7 @@ from sqlalchemy import Executable, Select, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scrapeflow.billing.usage import period_start
 from scrapeflow.kit.errors import AppError
 from scrapeflow.kit.ids import uuid7
 from scrapeflow.models import Execution, Organization, Schedule, UsageCounter
@@ -99,11 +100,6 @@ def _next_run(schedule: Schedule, now: datetime) -> datetime | None:
     except CronError as exc:  # validated when saved; only a changed tz database gets here
         log.error("schedule_unloadable", schedule_id=str(schedule.id), message=exc.message)
         return None
-
-
-def period_start(now: datetime) -> date:
-    """The usage period `now` falls in: the calendar month, in UTC."""
-    return now.astimezone(UTC).date().replace(day=1)
 
 
 async def reset_monthly_usage(

@@ -1,0 +1,1 @@
+"""Plans, usage and quotas."""

@@ -1,0 +1,42 @@
+"""What each organization used, per monthly period (`usage_counters`), incremented atomically in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scrapeflow.kit.ids import uuid7
+from scrapeflow.models import UsageCounter
+
+COUNTERS = ("executions", "pages", "rows", "llm_tokens", "api_requests")
+
+
+def period_start(now: datetime) -> date:
+    """The usage period `now` falls in: the calendar month, in UTC."""
+    return now.astimezone(UTC).date().replace(day=1)
+
+
+async def add_usage(session: AsyncSession, org_id: uuid.UUID, now: datetime, **amounts: int) -> None:
+    """Add to the organization's counters of the period `now` falls in (the row is made on first use).
+
+    LLM tokens are counted here only when the server's key paid for them: an organization's own key is
+    billed by its provider, not against its plan."""
+    unknown = amounts.keys() - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown usage counters: {sorted(unknown)}")
+    amounts = {name: amount for name, amount in amounts.items() if amount}
+    if not amounts:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(UsageCounter).values(
+        id=uuid7(), org_id=org_id, period_start=period_start(now), created_at=now, updated_at=now, **amounts
+    )
+    increments = {name: getattr(UsageCounter, name) + amount for name, amount in amounts.items()}
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["org_id", "period_start"], set_={**increments, "updated_at": now}
+        )
+    )
