@@ -19,21 +19,16 @@ Usage: uv run --frozen --group bench python bench/crawl/run.py [--rounds 3] [--s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -42,217 +37,39 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-sys.path.insert(0, str(REPO_ROOT))  # tests.site: the shop and its catalogue
+sys.path.insert(0, str(REPO_ROOT))  # bench.common, and through it tests.site
 
-from tests.site.catalog import Catalog  # noqa: E402
-from tests.site.server import nginx_config, write_static  # noqa: E402
+from bench.common.shop import (  # noqa: E402
+    BenchError,
+    CrawlRun,
+    Nginx,
+    ensure_scrapy,
+    expected_rows,
+    run_crawler,
+)
 
 TARGET_RATIO = 1.2
 SIDES = ("scrapeflow", "scrapy")
 SCRIPTS = {"scrapeflow": HERE / "scrapeflow_crawl.py", "scrapy": HERE / "scrapy_crawl.py"}
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run (as opposed to running and missing the target)."""
-
-
-@dataclass
-class Run:
-    side: str
-    round: int
-    pages: int
-    requests: int
-    rows: int
-    errors: int
-    seconds: float
-    """Crawl wall time inside the process: first request to the last row written (imports excluded)."""
-    process_seconds: float
-    """The whole process, interpreter start and imports included."""
-    pages_per_second: float
-    peak_rss_mb: float
-    cpu_seconds: float
-    nginx_cpu_share: float
-    """nginx worker CPU seconds / crawl wall seconds (1.0 = one core busy)."""
-    valid: bool
-    problems: list[str] = field(default_factory=list)
 
 
 def log(message: str) -> None:
     print(f"[crawl] {message}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def ensure_scrapy() -> None:
-    """`scripts/bench` runs `uv run --frozen python ...` without the bench group: install it when missing."""
-    found = subprocess.run([sys.executable, "-c", "import scrapy"], capture_output=True, check=False)
-    if found.returncode == 0:
-        return
-    uv = shutil.which("uv")
-    if uv is None:
-        raise BenchError("Scrapy is not installed and uv is not on PATH: run `uv sync --frozen --group bench`")
-    log("installing the bench dependency group (Scrapy): uv sync --frozen --inexact --group bench")
-    subprocess.run([uv, "sync", "--frozen", "--inexact", "--group", "bench"], cwd=REPO_ROOT, check=True)
-    found = subprocess.run([sys.executable, "-c", "import scrapy"], capture_output=True, check=False)
-    if found.returncode != 0:
-        raise BenchError(f"Scrapy still cannot be imported by {sys.executable}: {found.stderr.decode()[-500:]}")
-
-
-class Nginx:
-    """One nginx master + worker serving the static shop, on a loopback port, not daemonised."""
-
-    def __init__(self, site: Path, base_url: str, prefix: Path) -> None:
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(binary).exists():
-            raise BenchError("nginx is not installed: run scripts/system-packages (apt-get install nginx)")
-        (prefix / "tmp").mkdir(parents=True)
-        config = prefix / "nginx.conf"
-        config.write_text(nginx_config(site, base_url, prefix, workers=1))
-        self.base_url = base_url
-        self.log = prefix / "error.log"
-        with (prefix / "stderr.log").open("wb") as stderr:
-            self.process = subprocess.Popen(
-                [binary, "-p", str(prefix), "-c", str(config), "-e", str(self.log)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"nginx exited with {self.process.returncode}: {self.log.read_text()[-500:]}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/products?page=1", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        raise BenchError(f"nginx did not answer on {self.base_url} within {timeout:g} s")
-
-    def workers(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
-
-    def cpu_seconds(self) -> float:
-        """CPU time of nginx's worker processes so far (the master does no request work)."""
-        total = 0
-        for pid in self.workers():
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / CLOCK_TICKS
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def expected_rows(size: int) -> dict[str, dict[str, Any]]:
-    rows = {}
-    for product in Catalog(size=size).products:
-        rows[product.path] = {
-            "title": product.title,
-            "price": float(product.price),
-            "price_currency": product.currency,
-            "rating": float(product.rating) if product.review_count else None,
-        }
-    return rows
-
-
-def check_rows(path: Path, expected: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
-    """How many rows the run wrote, and what is wrong with them (nothing, when every product is right)."""
-    problems: list[str] = []
-    seen: dict[str, dict[str, Any]] = {}
-    count = 0
-    with path.open(encoding="utf-8") as rows:
-        for line in rows:
-            count += 1
-            row = json.loads(line)
-            product_path = "/" + row.get("url", "").split("/", 3)[-1]
-            if product_path in seen:
-                problems.append(f"duplicate row for {product_path}")
-            seen[product_path] = row
-    missing = expected.keys() - seen.keys()
-    if missing:
-        problems.append(f"{len(missing)} products have no row, e.g. {sorted(missing)[:3]}")
-    for product_path, want in expected.items():
-        row = seen.get(product_path)
-        if row is None:
-            continue
-        got = {name: row.get(name) for name in want}
-        if got != want:
-            problems.append(f"{product_path}: got {got}, want {want}")
-    return count, problems[:10]
-
-
-def crawl_once(side: str, number: int, args: argparse.Namespace, nginx: Nginx, work: Path, expected: Any) -> Run:
+def crawl_once(side: str, number: int, args: argparse.Namespace, nginx: Nginx, work: Path, expected: Any) -> CrawlRun:
     out = work / f"{side}-{number}.jsonl"
-    stdout_path, stderr_path = work / f"{side}-{number}.out", work / f"{side}-{number}.log"
     command = [sys.executable, str(SCRIPTS[side]), nginx.base_url, str(out), "--concurrency", str(args.concurrency)]
     if side == "scrapy":
         command += ["--concurrent-items", str(args.scrapy_concurrent_items)]
-    nginx_before = nginx.cpu_seconds()
-    started = time.perf_counter()
-    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=REPO_ROOT)
-        try:
-            # wait4 gives this child's own resource usage: peak RSS (KiB on Linux) and CPU time.
-            _, status, usage = os.wait4(process.pid, 0)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        process.returncode = os.waitstatus_to_exitcode(status)
-    process_seconds = time.perf_counter() - started
-    nginx_cpu = nginx.cpu_seconds() - nginx_before
-    if process.returncode != 0:
-        raise BenchError(f"{side} crawl exited with {process.returncode}: {stderr_path.read_text()[-2000:]}")
-    lines = [line for line in stdout_path.read_text().splitlines() if line.startswith("BENCH_JSON ")]
-    if not lines:
-        raise BenchError(f"{side} crawl printed no summary; its log: {stderr_path.read_text()[-2000:]}")
-    summary = json.loads(lines[-1].removeprefix("BENCH_JSON "))
-    rows, problems = check_rows(out, expected)
-    if summary["errors"]:
-        problems.insert(0, f"{summary['errors']} pages failed: {summary.get('first_errors', [])[:3]}")
-    seconds = float(summary["elapsed"])
-    return Run(
-        side=side,
-        round=number,
-        pages=int(summary["pages"]),
-        requests=int(summary.get("responses", summary["pages"] + 1)),  # + robots.txt
-        rows=rows,
-        errors=int(summary["errors"]),
-        seconds=seconds,
-        process_seconds=process_seconds,
-        pages_per_second=summary["pages"] / seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        nginx_cpu_share=nginx_cpu / seconds,
-        valid=not problems and rows == len(expected),
-        problems=problems,
-    )
+    return run_crawler(side, number, command, out, nginx, expected)
 
 
-def median_of(runs: list[Run], name: str) -> float:
+def median_of(runs: list[CrawlRun], name: str) -> float:
     return float(statistics.median(getattr(run, name) for run in runs))
 
 
-def summarise(runs: list[Run]) -> dict[str, Any]:
+def summarise(runs: list[CrawlRun]) -> dict[str, Any]:
     return {
         "runs": len(runs),
         "pages": runs[0].pages,
@@ -294,15 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="scrapeflow-crawl-bench-"))
     nginx: Nginx | None = None
     try:
-        ensure_scrapy()
-        base_url = f"http://127.0.0.1:{free_port()}"
+        ensure_scrapy(log)
         log(f"writing the {args.size}-product shop to {work / 'site'}")
-        write_static(work / "site", args.size, base_url=base_url)
-        nginx = Nginx(work / "site", base_url, work / "nginx")
-        nginx.wait_ready()
-        log(f"nginx (1 worker) serving {base_url}; host load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        nginx = Nginx.serve_shop(work, args.size)
+        load = os.getloadavg()[0]
+        log(f"nginx (1 worker) serving {nginx.base_url}; host load average {load:.1f} on {os.cpu_count()} CPUs")
         expected = expected_rows(args.size)
-        runs: list[Run] = []
+        runs: list[CrawlRun] = []
         for number in range(1, args.rounds + 1):
             order = SIDES if number % 2 else SIDES[::-1]
             for side in order:

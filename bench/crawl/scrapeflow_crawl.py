@@ -1,10 +1,11 @@
 """One ScrapeFlow crawl of the benchmark shop, in its own process (started by bench/crawl/run.py).
 
-Pagination over the list pages, then every product page, extracting title, price and rating, rows written
-as JSON lines. The engine runs with its normal defaults (politeness, robots.txt, retries, SSRF guard);
-only 127.0.0.1 is allowlisted, as the tests do. Prints one JSON summary line on stdout.
+Pagination over the list pages, then every product page (or, with `--workflow map`, the product pages the
+sitemaps list), extracting title, price and rating, rows written as JSON lines. The engine runs with its normal
+defaults (politeness, robots.txt, retries, SSRF guard); only 127.0.0.1 is allowlisted, as the tests do.
+Prints one JSON summary line on stdout.
 
-Usage: python bench/crawl/scrapeflow_crawl.py BASE_URL OUT.jsonl [--concurrency 16]
+Usage: python bench/crawl/scrapeflow_crawl.py BASE_URL OUT.jsonl [--concurrency 16] [--workflow paginate|map]
 """
 
 from __future__ import annotations
@@ -12,48 +13,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench.common
+
+from bench.common.shop import map_bot, paginate_bot
 from scrapeflow.engine.fetch import FetchOptions, HttpFetcher
 from scrapeflow.engine.runner import crawl
 from scrapeflow.engine.ssrf import FetchAllowlist
 from scrapeflow.workflow.compiler import compile_workflow
 
-
-def bot(base_url: str) -> dict[str, Any]:
-    """The benchmark bot as the editor saves it: start → paginate → follow → extract."""
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("start", {"urls": [f"{base_url}/products?page=1"]}),
-        ("paginate", {"next_selector": "a[rel=next]", "max_pages": 200}),
-        ("follow", {"selector": "a.product-link", "max_links": 1000}),
-        (
-            "extract",
-            {
-                "fields": [
-                    {"name": "title", "selector": "h1.product-title"},
-                    {"name": "price", "selector": ".offer .price", "type": "price"},
-                    {
-                        "name": "rating",
-                        "selector": "AggregateRating.ratingValue",
-                        "selector_type": "jsonld",
-                        "type": "number",
-                    },
-                ]
-            },
-        ),
-    ]
-    nodes = [
-        {"id": f"n{i}", "type": kind, "position": {"x": 0, "y": 100 * i}, "data": data}
-        for i, (kind, data) in enumerate(steps)
-    ]
-    edges = [{"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}"} for i in range(len(nodes) - 1)]
-    return {"nodes": nodes, "edges": edges}
+BOTS = {"paginate": paginate_bot, "map": map_bot}
 
 
-async def run(base_url: str, out: Path, concurrency: int) -> dict[str, Any]:
-    plan = compile_workflow(bot(base_url))
+async def run(base_url: str, out: Path, concurrency: int, workflow: str = "paginate") -> dict[str, Any]:
+    plan = compile_workflow(BOTS[workflow](base_url))
     options = FetchOptions(allowlist=FetchAllowlist.parse("127.0.0.1"))
     pages = errors = rows = 0
     first_errors: list[str] = []
@@ -85,8 +62,14 @@ def main() -> None:
     parser.add_argument("base_url")
     parser.add_argument("out", type=Path)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--workflow",
+        choices=sorted(BOTS),
+        default="paginate",
+        help="paginate: list pages → product links (bench/crawl); map: the sitemaps' product pages (bench/pipeline)",
+    )
     args = parser.parse_args()
-    summary = asyncio.run(run(args.base_url.rstrip("/"), args.out, args.concurrency))
+    summary = asyncio.run(run(args.base_url.rstrip("/"), args.out, args.concurrency, args.workflow))
     print("BENCH_JSON " + json.dumps(summary), flush=True)
 
 

@@ -11,7 +11,10 @@ callbacks are synchronous and there are no item pipelines, so 1 loses Scrapy not
 CONCURRENT_REQUESTS_PER_DOMAIN stays at 8, the same cap as ScrapeFlow's politeness default.
 Prints one JSON summary line on stdout.
 
-Usage: python bench/crawl/scrapy_crawl.py BASE_URL OUT.jsonl [--concurrency 16] [--concurrent-items 100]
+With `--sitemap` it crawls what bench/pipeline's bot maps instead: the product pages listed in the sitemaps that
+robots.txt names (Scrapy's SitemapSpider).
+
+Usage: python bench/crawl/scrapy_crawl.py BASE_URL OUT.jsonl [--concurrency 16] [--concurrent-items 100] [--sitemap]
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
+from scrapy.spiders import SitemapSpider
 
 # The user agent ScrapeFlow's fetcher sends (scrapeflow.engine.fetch.DEFAULT_USER_AGENT).
 USER_AGENT = "Mozilla/5.0 (compatible; ScrapeFlowBot/0.1)"
@@ -91,12 +95,27 @@ class ShopSpider(scrapy.Spider):
         }
 
 
+class ShopSitemapSpider(SitemapSpider):
+    """The sitemap job of bench/pipeline: every product page the sitemaps (named in robots.txt) list."""
+
+    name = "shop-sitemap"
+    sitemap_rules: ClassVar[list[tuple[str, str]]] = [("/products/", "parse_product")]
+
+    def __init__(self, base_url: str, counters: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sitemap_urls = [f"{base_url}/robots.txt"]
+        self.counters = counters
+
+    parse_product = ShopSpider.parse_product
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base_url")
     parser.add_argument("out", type=Path)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--concurrent-items", type=int, default=100, help="Scrapy's CONCURRENT_ITEMS (default 100)")
+    parser.add_argument("--sitemap", action="store_true", help="crawl the sitemaps' product pages, not the lists")
     args = parser.parse_args()
     settings = {
         "LOG_LEVEL": "INFO",
@@ -112,7 +131,7 @@ def main() -> None:
     }
     counters = {"list_pages": 0, "product_pages": 0}
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ShopSpider)
+    crawler = process.create_crawler(ShopSitemapSpider if args.sitemap else ShopSpider)
     started = time.perf_counter()
     process.crawl(crawler, base_url=args.base_url.rstrip("/"), counters=counters)
     process.start()

@@ -61,6 +61,7 @@ def _transport(settings: Settings) -> dict[str, Any]:
         return {
             "broker_url": settings.redis_url,
             "result_backend": settings.redis_url,
+            "worker_prefetch_multiplier": 1,  # long tasks: a worker holds only the task it runs
             "broker_transport_options": {
                 "priority_steps": list(range(10)),
                 "sep": ":",
@@ -80,6 +81,11 @@ def _transport(settings: Settings) -> dict[str, Any]:
             "polling_interval": 0.05,
         },
         "result_backend": f"file://{folders['results']}",
+        # The file result backend has no chord counter: chord_unlock polls; every 0.1 s, not every 1 s.
+        "result_chord_retry_interval": 0.1,
+        # A polling transport sends late acks only between its 2 s waits; with one task in hand at a time
+        # a single-process worker would wait that long between tasks. Take a few ahead instead.
+        "worker_prefetch_multiplier": 4,
     }
 
 
@@ -93,7 +99,6 @@ def create_celery(settings: Settings | None = None) -> Celery:
         accept_content=["json"],
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
         worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,
         task_queues=[Queue(name, queue_arguments={"x-max-priority": 9}) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="default",

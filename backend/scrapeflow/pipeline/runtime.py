@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import httpx
 from celery import Celery, chord, signature
 from celery.signals import worker_process_shutdown
 
@@ -78,6 +79,7 @@ def runtime(settings: Settings | None = None) -> Runtime:
             artifacts=artifact_store(settings),
             enqueue=CeleryEnqueuer(app),
             browser=BrowserPool(browser_options(settings)),
+            ssl_context=httpx.create_ssl_context(),
         )
     return _runtime
 

@@ -1,0 +1,879 @@
+"""Pipeline benchmark: the 2,000-product crawl as an execution on Celery, against the engine alone and Scrapy.
+
+The shop (tests/site, 2,000 products) is written as static files and served by one nginx worker, as bench/crawl
+does. The bot is start → map (the sitemaps robots.txt names, product pages only) → extract (url, title, price,
+rating); every run's 2,000 rows are checked against the catalogue.
+
+1. Pipeline against the engine alone: the bot runs as an execution, from `POST /api/v1/bots/{id}/execute` to
+   `succeeded` (the application in this process, on a fresh PostgreSQL database; Redis as broker and result
+   backend, a Redis database of its own flushed before and after; `scrapeflow worker -c 1` processes), against
+   `engine.runner.crawl` running the same bot in one process (bench/crawl/scrapeflow_crawl.py --workflow map).
+   Target: pipeline (one worker process) / engine pages/s >= 0.7.
+2. One worker process against two (`scrapeflow worker -c 1`, started once and then twice), and the pipeline with
+   two against single-process Scrapy crawling the same sitemaps (bench/crawl/scrapy_crawl.py --sitemap).
+   Target: pipeline (two worker processes) / Scrapy pages/s >= 1.0.
+3. A one-page execution end to end, POST execute → `succeeded` seen by a client polling every 10 ms: median and
+   p95 over 50 runs on Redis + PostgreSQL and on the embedded broker (SQLite + the filesystem broker).
+   Target: median <= 300 ms on Redis.
+
+Exit status: 0 when every target passes, 1 when one is missed or rows are wrong, 2 when the benchmark cannot run.
+Results go to bench/results/pipeline-<UTC timestamp>.json (gitignored).
+
+Usage: uv run --frozen python bench/pipeline/run.py [--rounds 2] [--size 2000] [--one-page-runs 50] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import psycopg
+import redis
+from psycopg import sql
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+CRAWL_SCRIPTS = REPO_ROOT / "bench" / "crawl"
+sys.path.insert(0, str(REPO_ROOT))  # bench.common, and through it tests.site
+
+from bench.common.shop import (  # noqa: E402
+    CLOCK_TICKS,
+    BenchError,
+    CrawlRun,
+    Nginx,
+    check_rows,
+    ensure_scrapy,
+    expected_rows,
+    map_bot,
+    one_page_bot,
+    process_cpu_seconds,
+    run_crawler,
+)
+from scrapeflow.config import Settings  # noqa: E402
+from scrapeflow.main import create_app  # noqa: E402
+
+ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BASE_URL = os.environ.get("BENCH_PG_BASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")  # flushed before and after
+
+TARGET_ENGINE_RATIO = 0.7
+TARGET_SCRAPY_RATIO = 1.0
+TARGET_ONE_PAGE_MS = 300.0
+FINISHED = {"succeeded", "partially_succeeded", "failed", "cancelled"}
+STAGES = ("mapping", "scraping", "extracting", "saving", "exporting")
+
+
+def log(message: str) -> None:
+    print(f"[pipeline] {message}", flush=True)
+
+
+# -- one deployment: database, broker, the API in this process, worker processes --------------------------------
+
+
+class Deployment:
+    """ScrapeFlow on one database and broker: `scale-out` (PostgreSQL + Redis) or `embedded` (SQLite + folders)."""
+
+    def __init__(
+        self, name: str, work: Path, *, database_url: str, redis_url: str, concurrency: int, batch_size: int
+    ) -> None:
+        self.name = name
+        self.data_dir = work / f"data-{name}"
+        self.logs = work / f"logs-{name}"
+        self.logs.mkdir(parents=True)
+        self.redis_url = redis_url
+        self.values = {
+            "ENVIRONMENT": "production",
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(self.data_dir),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
+            "FETCH_ALLOWLIST": "127.0.0.1",
+            "ACCESS_TOKEN_MINUTES": "240",
+            "SCRAPE_CONCURRENCY": str(concurrency),
+            "SCRAPE_BATCH_SIZE": str(batch_size),
+        }
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.values, "PYTHONUNBUFFERED": "1"}
+
+    def settings(self) -> Settings:
+        return Settings(**{key.lower(): value for key, value in self.values.items()})  # type: ignore[arg-type]
+
+    def migrate(self) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapeflow.cli", "migrate"],
+            cwd=REPO_ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BenchError(f"migration failed ({self.name}):\n{done.stdout}\n{done.stderr[-3000:]}")
+
+    def start_worker(self, concurrency: int = 1) -> str:
+        """One `scrapeflow worker -c N` (a Celery main process and N pool processes), on every queue."""
+        node = f"bench{len(self.workers) + 1}@{socket.gethostname()}"
+        with (self.logs / f"worker-{len(self.workers) + 1}.log").open("wb") as output:
+            self.workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "scrapeflow.cli", "worker", "-c", str(concurrency), "-n", node],
+                    cwd=REPO_ROOT,
+                    env=self.env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: the pool process goes with it
+                )
+            )
+        return node
+
+    def wait_workers(self, nodes: list[str], timeout: float = 120.0) -> None:
+        """Until every worker stamped its heartbeat (it does so once it consumes its queues)."""
+        from scrapeflow.observability.heartbeats import last_heartbeat
+
+        settings = self.settings()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for worker in self.workers:
+                if worker.poll() is not None:
+                    raise BenchError(f"a worker exited with {worker.returncode}:\n{self.output()}")
+            if all(last_heartbeat(settings, node, "scraping") for node in nodes):
+                return
+            time.sleep(0.2)
+        raise BenchError(f"workers {nodes} were not ready within {timeout:g} s:\n{self.output()}")
+
+    def worker_pids(self) -> list[int]:
+        groups = {worker.pid for worker in self.workers if worker.poll() is None}
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, IndexError):
+                    fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+                    if int(fields[2]) in groups:
+                        pids.append(int(entry))
+        return pids
+
+    def pool_pids(self) -> list[int]:
+        """The pool processes, which run the tasks (children of the workers' main processes)."""
+        mains = {worker.pid for worker in self.workers}
+        pool = []
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                if int(fields[1]) in mains:
+                    pool.append(pid)
+        return pool
+
+    def workers_cpu_seconds(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+
+    def stop_workers(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+        self.workers.clear()
+
+    def output(self) -> str:
+        return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.logs.glob("*.log")))
+
+
+@contextlib.asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real application (its own sessions and commits, its Celery dispatcher) in this process."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench.local", timeout=60) as client:
+            yield client
+
+
+def expect(response: httpx.Response, status: int, what: str) -> Any:
+    if response.status_code != status:
+        raise BenchError(f"{what}: expected HTTP {status}, got {response.status_code}: {response.text[:1000]}")
+    return response.json()
+
+
+async def sign_up(api: httpx.AsyncClient) -> dict[str, str]:
+    credentials = {"email": f"bench-{uuid.uuid4().hex[:10]}@example.com", "password": "bench " + uuid.uuid4().hex}
+    expect(await api.post("/api/v1/auth/register", json=credentials), 201, "register")
+    token = expect(await api.post("/api/v1/auth/login", json=credentials), 200, "login")["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def create_bot(api: httpx.AsyncClient, headers: dict[str, str], name: str, workflow: dict[str, Any]) -> str:
+    body = {"name": name, "workflow_json": workflow}
+    return str(expect(await api.post("/api/v1/bots", json=body, headers=headers), 201, "create bot")["id"])
+
+
+async def execute(api: httpx.AsyncClient, headers: dict[str, str], bot_id: str) -> str:
+    return str(expect(await api.post(f"/api/v1/bots/{bot_id}/execute", headers=headers), 202, "execute")["id"])
+
+
+async def wait_finished(
+    api: httpx.AsyncClient, headers: dict[str, str], execution_id: str, every: float, within: float, dep: Deployment
+) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        body: dict[str, Any] = expect(
+            await api.get(f"/api/v1/executions/{execution_id}", headers=headers), 200, "get execution"
+        )
+        if body["status"] in FINISHED:
+            return body
+        if time.monotonic() > deadline:
+            raise BenchError(f"execution {execution_id} still {body['status']}/{body['stage']}:\n{dep.output()}")
+        await asyncio.sleep(every)
+
+
+def epoch(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def stage_seconds(execution: dict[str, Any]) -> dict[str, float]:
+    timings = execution.get("stage_timings") or {}
+    return {stage: float(timings[stage].get("seconds", 0.0)) for stage in STAGES if stage in timings}
+
+
+# -- CPU accounting ---------------------------------------------------------------------------------------------
+
+
+def postgres_pids(database: str | None) -> list[int]:
+    if database is None:
+        return []
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
+    except psycopg.Error:
+        return []
+    return [int(row[0]) for row in rows]
+
+
+def redis_cpu_seconds() -> float:
+    try:
+        client = redis.Redis.from_url(REDIS_URL)
+        info = client.info("cpu")
+        client.close()
+    except redis.RedisError:
+        return 0.0
+    return float(info.get("used_cpu_sys", 0.0)) + float(info.get("used_cpu_user", 0.0))
+
+
+def machine_busy_seconds() -> float:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU seconds of each party during a run: workers, this process (API + client), nginx, PostgreSQL, Redis."""
+
+    def __init__(self, dep: Deployment, nginx: Nginx, database: str | None) -> None:
+        self.dep, self.nginx, self.database = dep, nginx, database
+        self.started: dict[str, float] = {}
+        self.pg_started: dict[int, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "workers": self.dep.workers_cpu_seconds(),
+            "api_and_client": own.ru_utime + own.ru_stime,
+            "nginx": self.nginx.cpu_seconds(),
+            "redis": redis_cpu_seconds() if self.dep.redis_url else 0.0,
+            "machine": machine_busy_seconds(),
+        }
+
+    def start(self) -> None:
+        self.started = self._now()
+        self.pg_started = {pid: process_cpu_seconds(pid) for pid in postgres_pids(self.database)}
+
+    def stop(self) -> dict[str, float]:
+        now = self._now()
+        used = {name: round(now[name] - self.started[name], 2) for name in now}
+        # Backends that connected during the run started from zero.
+        used["postgres"] = round(
+            sum(process_cpu_seconds(pid) - self.pg_started.get(pid, 0.0) for pid in postgres_pids(self.database)), 2
+        )
+        used["others"] = round(max(0.0, used["machine"] - sum(v for k, v in used.items() if k != "machine")), 2)
+        return used
+
+
+# -- the measurements -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineRun:
+    side: str
+    round: int
+    workers: int
+    pages: int
+    rows: int
+    seconds: float
+    """POST execute → `finished_at` (the worker's clock is this machine's)."""
+    seen_seconds: float
+    """POST execute → the client saw `succeeded` (polling every 0.1 s)."""
+    pages_per_second: float
+    stages: dict[str, float]
+    cpu: dict[str, float]
+    valid: bool
+    problems: list[str] = field(default_factory=list)
+
+
+async def pipeline_crawl(
+    api: httpx.AsyncClient,
+    headers: dict[str, str],
+    dep: Deployment,
+    meter: CpuMeter,
+    base_url: str,
+    expected: dict[str, dict[str, Any]],
+    workers: int,
+    number: int,
+) -> PipelineRun:
+    # A new bot per run: every run saves 2,000 new rows, none compared with an earlier run's.
+    bot_id = await create_bot(api, headers, f"crawl {workers}w round {number}", map_bot(base_url))
+    meter.start()
+    posted, started = time.time(), time.perf_counter()
+    execution_id = await execute(api, headers, bot_id)
+    execution = await wait_finished(api, headers, execution_id, 0.1, 900, dep)
+    seen = time.perf_counter() - started
+    cpu = meter.stop()
+    download = await api.get(f"/api/v1/executions/{execution_id}/download", params={"format": "jsonl"}, headers=headers)
+    rows = [json.loads(line) for line in download.text.splitlines() if line.strip()]
+    problems = check_rows(rows, expected)
+    if execution["status"] != "succeeded":
+        problems.insert(0, f"execution {execution['status']}: {execution['error_code']} {execution['error_message']}")
+    seconds = epoch(execution["finished_at"]) - posted
+    pages = int(execution["pages_done"])
+    return PipelineRun(
+        side=f"pipeline-{workers}w",
+        round=number,
+        workers=workers,
+        pages=pages,
+        rows=len(rows),
+        seconds=round(seconds, 3),
+        seen_seconds=round(seen, 3),
+        pages_per_second=pages / seconds,
+        stages=stage_seconds(execution),
+        cpu=cpu,
+        valid=not problems and len(rows) == len(expected),
+        problems=problems,
+    )
+
+
+def crawler_run(side: str, number: int, work: Path, nginx: Nginx, expected: dict[str, dict[str, Any]]) -> CrawlRun:
+    out = work / f"{side}-{number}.jsonl"
+    if side == "engine":
+        command = [sys.executable, str(CRAWL_SCRIPTS / "scrapeflow_crawl.py"), nginx.base_url, str(out)]
+        command += ["--workflow", "map"]
+    else:  # Scrapy, with bench/crawl's settings (CONCURRENT_ITEMS=1 in its favour)
+        command = [sys.executable, str(CRAWL_SCRIPTS / "scrapy_crawl.py"), nginx.base_url, str(out)]
+        command += ["--sitemap", "--concurrent-items", "1"]
+    return run_crawler(side, number, command, out, nginx, expected)
+
+
+@dataclass
+class OnePage:
+    broker: str
+    runs: int
+    seen_ms: list[float]
+    """POST execute → the client saw `succeeded` (polling `GET /executions/{id}` every 10 ms)."""
+    server_ms: list[float]
+    """`created_at` → `finished_at`, as the execution records them."""
+    queued_ms: list[float]
+    """`created_at` → `started_at`: until the map task began."""
+    stages_ms: dict[str, float]
+    """Median time of each stage."""
+    failed: int
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "median_ms": statistics.median(self.seen_ms),
+            "p95_ms": percentile(self.seen_ms, 95),
+            "server_median_ms": statistics.median(self.server_ms),
+            "server_p95_ms": percentile(self.server_ms, 95),
+            "queued_median_ms": statistics.median(self.queued_ms),
+        }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))]
+
+
+async def one_page_runs(
+    api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, bot_id: str, runs: int
+) -> OnePage:
+    seen, server, queued, failed = [], [], [], 0
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for _ in range(runs):
+        started = time.perf_counter()
+        execution_id = await execute(api, headers, bot_id)
+        execution = await wait_finished(api, headers, execution_id, 0.01, 60, dep)
+        seen.append((time.perf_counter() - started) * 1000)
+        failed += execution["status"] != "succeeded" or execution["rows_count"] != 1
+        created = epoch(execution["created_at"])
+        server.append((epoch(execution["finished_at"]) - created) * 1000)
+        queued.append((epoch(execution["started_at"]) - created) * 1000)
+        for stage, seconds in stage_seconds(execution).items():
+            stages[stage].append(seconds * 1000)
+    return OnePage(
+        broker=dep.name,
+        runs=runs,
+        seen_ms=[round(v, 1) for v in seen],
+        server_ms=[round(v, 1) for v in server],
+        queued_ms=[round(v, 1) for v in queued],
+        stages_ms={stage: round(statistics.median(v), 1) for stage, v in stages.items() if v},
+        failed=failed,
+    )
+
+
+async def warm_up(api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, bot_id: str, count: int) -> None:
+    """A few executions one after the other, so worker processes open their connections before measuring.
+    (Not at once: two pool processes writing to SQLite together can fail with `database is locked`.)"""
+    for _ in range(count):
+        execution_id = await execute(api, headers, bot_id)
+        execution = await wait_finished(api, headers, execution_id, 0.05, 120, dep)
+        if execution["status"] != "succeeded":
+            raise BenchError(f"warm-up execution {execution['status']}: {execution['error_message']}\n{dep.output()}")
+
+
+# -- profiling --------------------------------------------------------------------------------------------------
+
+
+def profile_workers(dep: Deployment, seconds: float, out_dir: Path) -> list[subprocess.Popen[bytes]]:
+    """py-spy (from PyPI through uvx) on each pool process, recording while the next crawl runs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for pid in dep.pool_pids():
+        command = ["uvx", "py-spy", "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))]
+        command += ["--rate", "200", "--nonblocking", "--format", "raw", "--output", str(out_dir / f"pool-{pid}.txt")]
+        records.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return records
+
+
+PROFILE_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # (what, frames that put a sample there when on its stack); the first match wins
+    ("site limits (Redis round trips per request)", ("pipeline/politeness.py",)),
+    ("page snapshots (gzip + file write)", ("kit/artifacts.py",)),
+    ("page rows and counters in the database", ("_record_pages",)),
+    ("pages inserted by map", ("_insert_pages",)),
+    ("map: sitemaps fetched and parsed", ("_discover",)),
+    ("save stage (rows upserted)", ("save_stage",)),
+    ("fetcher opened/closed per batch (TLS context, robots.txt)", ("HttpFetcher.__a", "_download_robots")),
+    ("fetch + extract (the engine's page work)", ("process_page",)),
+    ("stage set-up (execution, bot, plan, pages read)", ("pipeline/stages.py",)),
+    (
+        "sending the next tasks, results, chord counters",
+        ("celery/backends", "kombu/", "celery/canvas", "celery/app/amqp", "send_task"),
+    ),
+    ("event loop waiting for I/O", ("select (selectors.py",)),
+    ("helper threads (to_thread, DNS)", ("concurrent/futures/thread.py",)),
+    ("event loop and asyncio internals", ("asyncio/",)),
+    ("SQLAlchemy and psycopg (their callers are cut off by greenlets)", ("sqlalchemy/", "psycopg/")),
+)
+
+
+def summarize_profile(files: list[Path]) -> str:
+    """Where the pool processes' samples went, by category (py-spy samples running threads only)."""
+    counts: dict[str, int] = {}
+    total = 0
+    for path in files:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            total += int(count)
+            what = next((name for name, marks in PROFILE_CATEGORIES if any(m in stack for m in marks)), "other")
+            counts[what] = counts.get(what, 0) + int(count)
+    rows = sorted(counts.items(), key=lambda item: -item[1])
+    lines = [f"  {100 * n / total:5.1f}%  {what}" for what, n in rows] if total else ["  (no samples)"]
+    return f"samples: {total}\n" + "\n".join(lines)
+
+
+# -- main -------------------------------------------------------------------------------------------------------
+
+
+def create_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def flush_redis() -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def median_of(runs: list[Any], name: str) -> float:
+    return float(statistics.median(getattr(run, name) for run in runs))
+
+
+def side_summary(runs: list[Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "runs": len(runs),
+        "pages": runs[0].pages,
+        "valid": all(run.valid for run in runs),
+        "seconds": median_of(runs, "seconds"),
+        "pages_per_second": median_of(runs, "pages_per_second"),
+    }
+    if isinstance(runs[0], PipelineRun):
+        summary["stages"] = {
+            stage: float(statistics.median(run.stages.get(stage, 0.0) for run in runs)) for stage in STAGES
+        }
+        summary["cpu"] = {name: float(statistics.median(run.cpu[name] for run in runs)) for name in runs[0].cpu}
+    else:
+        summary["cpu_seconds"] = median_of(runs, "cpu_seconds")
+        summary["nginx_cpu_share_max"] = max(run.nginx_cpu_share for run in runs)
+    return summary
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=2000, help="products in the shop (default 2000)")
+    parser.add_argument("--rounds", type=int, default=2, help="crawls per side and worker count (default 2)")
+    parser.add_argument("--one-page-runs", type=int, default=50, help="one-page executions per broker (default 50)")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="SCRAPE_CONCURRENCY of the workers (default 16, the default)"
+    )
+    parser.add_argument(
+        "--embedded-c1-runs",
+        type=int,
+        default=5,
+        help="one-page executions on the embedded broker with `worker -c 1` (default 5; each takes ~10 s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=25, help="SCRAPE_BATCH_SIZE of the workers (default 25, the default)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also record the pool processes with py-spy during one more crawl each"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (site, rows, worker logs)")
+    return parser.parse_args(argv)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path, nginx: Nginx) -> None:
+        self.args, self.work, self.nginx = args, work, nginx
+        self.expected = expected_rows(args.size)
+        self.crawler_runs: list[CrawlRun] = []
+        self.pipeline_runs: list[PipelineRun] = []
+        self.one_page: dict[str, OnePage] = {}
+        self.profiles: dict[str, str] = {}
+        self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def crawler(self, side: str, number: int) -> None:
+        run = crawler_run(side, number, self.work, self.nginx, self.expected)
+        self.crawler_runs.append(run)
+        log(
+            f"round {number} {side:<12} {run.pages} pages in {run.seconds:6.2f} s = {run.pages_per_second:6.1f} "
+            f"pages/s, CPU {run.cpu_seconds:5.2f} s, nginx {run.nginx_cpu_share:4.0%}, rows {run.rows} "
+            + ("ok" if run.valid else f"WRONG: {run.problems[:3]}")
+        )
+
+    async def pipeline(
+        self, api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, meter: CpuMeter, workers: int, n: int
+    ) -> None:
+        run = await pipeline_crawl(api, headers, dep, meter, self.nginx.base_url, self.expected, workers, n)
+        self.pipeline_runs.append(run)
+        stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in run.stages.items())
+        cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run.cpu.items())
+        log(
+            f"round {n} {run.side:<12} {run.pages} pages in {run.seconds:6.2f} s = {run.pages_per_second:6.1f} "
+            f"pages/s (seen after {run.seen_seconds:.2f} s), rows {run.rows} "
+            + ("ok" if run.valid else f"WRONG: {run.problems[:3]}")
+        )
+        log(f"    stages (s): {stages}")
+        log(f"    CPU s: {cpu}")
+
+    async def crawl_rounds(
+        self, api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, meter: CpuMeter, workers: int
+    ) -> None:
+        for number in range(1, self.args.rounds + 1):
+            sides = ["engine", "scrapy", "pipeline"]
+            if number % 2 == 0:
+                sides.reverse()
+            for side in sides:
+                if side == "pipeline":
+                    await self.pipeline(api, headers, dep, meter, workers, number)
+                else:
+                    self.crawler(side, len([r for r in self.crawler_runs if r.side == side]) + 1)
+
+    async def profile(
+        self, api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, meter: CpuMeter, workers: int
+    ) -> None:
+        seconds = max(r.seconds for r in self.pipeline_runs if r.workers == workers) + 2
+        out_dir = RESULTS_DIR / f"pipeline-{self.stamp}-profile-{workers}w"
+        records = profile_workers(dep, seconds, out_dir)
+        await asyncio.sleep(1.0)  # py-spy attaches
+        run = await pipeline_crawl(
+            api, headers, dep, meter, self.nginx.base_url, self.expected, workers, self.args.rounds + 1
+        )
+        for record in records:
+            record.wait(timeout=120)
+        summary = summarize_profile(sorted(out_dir.glob("pool-*.txt")))
+        self.profiles[f"{workers}w"] = summary
+        log(f"profile of a {workers}-worker crawl under py-spy ({run.pages_per_second:.0f} pages/s while sampled):")
+        print(summary, flush=True)
+        log(f"collapsed stacks in {out_dir.relative_to(REPO_ROOT)}")
+
+    async def scale_out(self) -> None:
+        database = f"scrapeflow_bench_pipeline_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        create_database(database)
+        flush_redis()
+        dep = Deployment(
+            "redis",
+            self.work,
+            database_url=f"{PG_BASE_URL}/{database}",
+            redis_url=REDIS_URL,
+            concurrency=self.args.concurrency,
+            batch_size=self.args.batch_size,
+        )
+        try:
+            log(f"scale-out: PostgreSQL database {database}, Redis {REDIS_URL}; migrating")
+            dep.migrate()
+            meter = CpuMeter(dep, self.nginx, database)
+            async with api_client(dep.settings()) as api:
+                headers = await sign_up(api)
+                page_bot = await create_bot(api, headers, "one page", self.one_page_workflow())
+                dep.wait_workers([dep.start_worker()])
+                log("one worker process (`scrapeflow worker -c 1`) ready; warming up")
+                await warm_up(api, headers, dep, page_bot, 2)
+                self.one_page["redis"] = await one_page_runs(api, headers, dep, page_bot, self.args.one_page_runs)
+                self.print_one_page(self.one_page["redis"])
+                await self.crawl_rounds(api, headers, dep, meter, 1)
+                if self.args.profile:
+                    await self.profile(api, headers, dep, meter, 1)
+                dep.wait_workers([dep.start_worker()])
+                log("a second worker process ready; warming up")
+                await warm_up(api, headers, dep, page_bot, 4)
+                await self.crawl_rounds(api, headers, dep, meter, 2)
+                if self.args.profile:
+                    await self.profile(api, headers, dep, meter, 2)
+        finally:
+            dep.stop_workers()
+            with contextlib.suppress(psycopg.Error):
+                drop_database(database)
+            with contextlib.suppress(redis.RedisError):
+                flush_redis()
+
+    async def embedded(self) -> None:
+        """One-page executions on SQLite and the filesystem broker: with `scrapeflow worker -c 2` (what
+        `scrapeflow run` starts on this 2-core machine: one pool process per core), then a few with `-c 1`."""
+        for concurrency, runs in ((2, self.args.one_page_runs), (1, self.args.embedded_c1_runs)):
+            if runs <= 0:
+                continue
+            name = f"embedded-c{concurrency}"
+            data = self.work / f"data-{name}"
+            data.mkdir(parents=True, exist_ok=True)
+            dep = Deployment(
+                name,
+                self.work,
+                database_url=f"sqlite:///{(data / 'scrapeflow.db').as_posix()}",
+                redis_url="",
+                concurrency=self.args.concurrency,
+                batch_size=self.args.batch_size,
+            )
+            try:
+                log(f"embedded: SQLite and the filesystem broker, `scrapeflow worker -c {concurrency}`; migrating")
+                dep.migrate()
+                async with api_client(dep.settings()) as api:
+                    headers = await sign_up(api)
+                    page_bot = await create_bot(api, headers, "one page", self.one_page_workflow())
+                    dep.wait_workers([dep.start_worker(concurrency)])
+                    log("worker ready; warming up")
+                    await warm_up(api, headers, dep, page_bot, 2)
+                    self.one_page[name] = await one_page_runs(api, headers, dep, page_bot, runs)
+                    self.print_one_page(self.one_page[name])
+            finally:
+                dep.stop_workers()
+
+    def one_page_workflow(self) -> dict[str, Any]:
+        return one_page_bot(self.nginx.base_url, next(iter(self.expected)))
+
+    @staticmethod
+    def print_one_page(result: OnePage) -> None:
+        s = result.summary()
+        stages = ", ".join(f"{stage} {ms:.0f}" for stage, ms in result.stages_ms.items())
+        log(
+            f"one-page execution on {result.broker}: median {s['median_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms "
+            f"(recorded by the execution: median {s['server_median_ms']:.0f} ms, p95 {s['server_p95_ms']:.0f} ms; "
+            f"queued {s['queued_median_ms']:.0f} ms; stages (ms) {stages}); {result.failed} failed"
+        )
+
+    def report(self) -> bool:
+        sides: dict[str, dict[str, Any]] = {}
+        for side in ("engine", "scrapy"):
+            sides[side] = side_summary([run for run in self.crawler_runs if run.side == side])
+        for workers in (1, 2):
+            sides[f"pipeline-{workers}w"] = side_summary([r for r in self.pipeline_runs if r.workers == workers])
+        engine, scrapy = sides["engine"]["pages_per_second"], sides["scrapy"]["pages_per_second"]
+        one, two = sides["pipeline-1w"]["pages_per_second"], sides["pipeline-2w"]["pages_per_second"]
+        ratios = {
+            "pipeline_1w_vs_engine": one / engine,
+            "pipeline_2w_vs_engine": two / engine,
+            "pipeline_2w_vs_1w": two / one,
+            "pipeline_2w_vs_scrapy": two / scrapy,
+            "engine_vs_scrapy": engine / scrapy,
+        }
+        valid = all(side["valid"] for side in sides.values())
+        redis_page = self.one_page["redis"].summary()
+        embedded_page = self.one_page["embedded-c2"].summary()
+        failed_pages = sum(result.failed for result in self.one_page.values())
+        checks = {
+            "pipeline_vs_engine": ratios["pipeline_1w_vs_engine"] >= TARGET_ENGINE_RATIO,
+            "pipeline_2w_vs_scrapy": ratios["pipeline_2w_vs_scrapy"] >= TARGET_SCRAPY_RATIO,
+            "one_page_median_redis": redis_page["median_ms"] <= TARGET_ONE_PAGE_MS,
+            "rows_right": valid and failed_pages == 0,
+        }
+        print()
+        print(f"{'median':<16}{'runs':>5}{'pages':>7}{'seconds':>9}{'pages/s':>9}")
+        for name, side in sides.items():
+            print(
+                f"{name:<16}{side['runs']:>5}{side['pages']:>7}{side['seconds']:>9.2f}{side['pages_per_second']:>9.1f}"
+            )
+        for workers in (1, 2):
+            side = sides[f"pipeline-{workers}w"]
+            stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in side["stages"].items())
+            cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in side["cpu"].items())
+            print(f"pipeline {workers} worker(s), stage seconds: {stages}")
+            print(f"pipeline {workers} worker(s), CPU seconds: {cpu}")
+        print()
+        print(
+            f"pipeline (1 worker process) / engine alone: {ratios['pipeline_1w_vs_engine']:.2f} "
+            f"(target >= {TARGET_ENGINE_RATIO}) {'PASS' if checks['pipeline_vs_engine'] else 'FAIL'}"
+        )
+        print(f"pipeline 2 worker processes / 1:         {ratios['pipeline_2w_vs_1w']:.2f}")
+        print(f"pipeline (2 worker processes) / engine:   {ratios['pipeline_2w_vs_engine']:.2f}")
+        print(
+            f"pipeline (2 worker processes) / Scrapy:   {ratios['pipeline_2w_vs_scrapy']:.2f} "
+            f"(target >= {TARGET_SCRAPY_RATIO}) {'PASS' if checks['pipeline_2w_vs_scrapy'] else 'FAIL'}"
+        )
+        print(f"engine alone / Scrapy (sitemap crawl):    {ratios['engine_vs_scrapy']:.2f}")
+        print(
+            f"one-page execution, Redis + PostgreSQL:   median {redis_page['median_ms']:.0f} ms, "
+            f"p95 {redis_page['p95_ms']:.0f} ms (target median <= {TARGET_ONE_PAGE_MS:g} ms) "
+            f"{'PASS' if checks['one_page_median_redis'] else 'FAIL'}"
+        )
+        print(
+            f"one-page execution, embedded broker:      median {embedded_page['median_ms']:.0f} ms, "
+            f"p95 {embedded_page['p95_ms']:.0f} ms (worker -c 2)"
+        )
+        if "embedded-c1" in self.one_page:
+            c1 = self.one_page["embedded-c1"].summary()
+            print(
+                f"one-page execution, embedded, -c 1:       median {c1['median_ms']:.0f} ms, p95 {c1['p95_ms']:.0f} ms"
+            )
+        if not checks["rows_right"]:
+            print("rows WRONG or executions failed: see the runs above  FAIL")
+        print(f"host load average after the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        passed = all(checks.values())
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        result_file = RESULTS_DIR / f"pipeline-{self.stamp}.json"
+        result_file.write_text(
+            json.dumps(
+                {
+                    "benchmark": "pipeline",
+                    "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
+                    "settings": {k: v for k, v in vars(self.args).items() if k != "keep"},
+                    "targets": {
+                        "pipeline_vs_engine": TARGET_ENGINE_RATIO,
+                        "pipeline_2w_vs_scrapy": TARGET_SCRAPY_RATIO,
+                        "one_page_median_ms_redis": TARGET_ONE_PAGE_MS,
+                    },
+                    "checks": checks,
+                    "passed": passed,
+                    "ratios": ratios,
+                    "sides": sides,
+                    "one_page": {name: {**r.summary(), **asdict(r)} for name, r in self.one_page.items()},
+                    "crawler_runs": [asdict(run) for run in self.crawler_runs],
+                    "pipeline_runs": [asdict(run) for run in self.pipeline_runs],
+                    "profiles": self.profiles,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        log(f"results written to {result_file.relative_to(REPO_ROOT)}")
+        print(f"pipeline: {'PASS' if passed else 'FAIL'}")
+        return passed
+
+
+async def run(args: argparse.Namespace, work: Path) -> bool:
+    nginx: Nginx | None = None
+    try:
+        ensure_scrapy(log)
+        log(f"writing the {args.size}-product shop to {work / 'site'}")
+        nginx = Nginx.serve_shop(work, args.size)
+        load = os.getloadavg()[0]
+        log(f"nginx (1 worker) serving {nginx.base_url}; load average {load:.1f} on {os.cpu_count()} CPUs")
+        bench = Bench(args, work, nginx)
+        await bench.scale_out()
+        await bench.embedded()
+        return bench.report()
+    finally:
+        if nginx is not None:
+            nginx.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    work = Path(tempfile.mkdtemp(prefix="scrapeflow-pipeline-bench-"))
+    try:
+        return 0 if asyncio.run(run(args, work)) else 1
+    except (BenchError, subprocess.CalledProcessError, psycopg.Error, redis.RedisError) as exc:
+        log(f"cannot run: {exc}")
+        return 2
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
