@@ -42,7 +42,7 @@ class LocalArtifacts:
         return self.root / _safe(key)
 
     async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._write, self._path(key), gzip.compress(data, compresslevel=5))
+        await asyncio.to_thread(self._write, self._path(key), gzip.compress(data, compresslevel=1))
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -72,7 +72,7 @@ class S3Artifacts:
         return f"{self.prefix}/{_safe(key)}" if self.prefix else _safe(key)
 
     async def put(self, key: str, data: bytes) -> None:
-        body = gzip.compress(data, compresslevel=5)
+        body = gzip.compress(data, compresslevel=1)
         await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=body)
 
     async def get(self, key: str) -> bytes:
