@@ -239,4 +239,6 @@ async def test_two_workers_stay_under_one_sites_limits_together(
     assert len(log.arrivals) >= 30
     assert log.most_in_flight <= 2
     gaps = [later - earlier for earlier, later in zip(log.arrivals, log.arrivals[10:], strict=False)]
-    assert min(gaps) >= 10 * 0.1 - 0.1  # any 11 arrivals in a row span 10 spacings (less timing noise)
+    # Any 11 arrivals in a row span 10 spacings of 0.1 s, less timing noise (a request's start is spaced, its
+    # arrival at the site a little later or earlier); unlimited, the 30 requests would arrive within ~0.1 s.
+    assert min(gaps) >= 10 * 0.1 - 0.25
