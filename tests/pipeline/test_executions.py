@@ -57,6 +57,9 @@ async def test_a_bot_runs_to_succeeded_with_the_right_rows(
     assert execution["pages_done"] == PAGES
     assert execution["rows_count"] == len(expected)
     assert set(execution["stage_timings"]) == {"mapping", "scraping", "extracting", "saving", "exporting"}
+    import sys
+
+    print("TIMINGS", {k: v.get("seconds") for k, v in execution["stage_timings"].items()}, file=sys.stderr)
     stages = [line["data"].get("stage") for line in execution["logs"] if line["event"] == "stage"]
     assert stages == ["mapping", "scraping", "extracting", "saving", "exporting"]
 

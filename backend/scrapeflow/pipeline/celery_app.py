@@ -81,8 +81,6 @@ def _transport(settings: Settings) -> dict[str, Any]:
             "polling_interval": 0.05,
         },
         "result_backend": f"file://{folders['results']}",
-        # The file result backend has no chord counter: chord_unlock polls; every 0.1 s, not every 1 s.
-        "result_chord_retry_interval": 0.1,
         # A polling transport sends late acks only between its 2 s waits; with one task in hand at a time
         # a single-process worker would wait that long between tasks. Take a few ahead instead.
         "worker_prefetch_multiplier": 4,

@@ -488,6 +488,21 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             for page_id, url, step_index, _ in pages:
                 group.create_task(one(page_id, NextPage(url, step_index), group))
     await flush()
+    # The chord's body runs once every batch has reported; on a result backend that polls for that (the
+    # embedded broker's files) it comes up to a poll late, so the last batch to finish hands on at once.
+    # `extract` moves on once only, whoever sends it first.
+    if not await _pending_pages(rt, execution_id):
+        rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
+
+
+async def _pending_pages(rt: Runtime, execution_id: uuid.UUID) -> int:
+    async with rt.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Page)
+            .where(Page.execution_id == execution_id, Page.status == PageStatus.pending)
+        )
+    return count or 0
 
 
 async def _claim_next(rt: Runtime, execution_id: uuid.UUID, items: list[NextPage]) -> list[tuple[uuid.UUID, NextPage]]:
