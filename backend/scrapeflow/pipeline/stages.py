@@ -488,10 +488,10 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             for page_id, url, step_index, _ in pages:
                 group.create_task(one(page_id, NextPage(url, step_index), group))
     await flush()
-    # The chord's body runs once every batch has reported; on a result backend that polls for that (the
-    # embedded broker's files) it comes up to a poll late, so the last batch to finish hands on at once.
-    # `extract` moves on once only, whoever sends it first.
-    if not await _pending_pages(rt, execution_id):
+    # The chord's body runs once every batch has reported. Redis counts them as they finish; the embedded
+    # broker's file result backend is polled, a poll late, so there the last batch to finish hands on at
+    # once. `extract` moves on once only, whoever sends it first.
+    if not rt.settings.redis_url and not await _pending_pages(rt, execution_id):
         rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
 
 
