@@ -311,17 +311,7 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
             return
         execution = current
         await _insert_pages(session, execution, items)
-        pending = list(
-            await session.scalars(
-                select(Page.id)
-                .where(
-                    Page.org_id == execution.org_id,
-                    Page.execution_id == execution.id,
-                    Page.status == PageStatus.pending,
-                )
-                .order_by(Page.id)
-            )
-        )
+        pending = await _pending_pages(session, execution)
         execution.urls_found = len(pending)
         await logs.append(
             session, execution, f"Found {len(pending)} page(s) to scrape", event="mapped", urls=len(pending)
@@ -491,18 +481,24 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
     # The chord's body runs once every batch has reported. Redis counts them as they finish; the embedded
     # broker's file result backend is polled, a poll late, so there the last batch to finish hands on at
     # once. `extract` moves on once only, whoever sends it first.
-    if not rt.settings.redis_url and not await _pending_pages(rt, execution_id):
+    if not rt.settings.redis_url and not await _pending_after_batch(rt, execution_id):
         rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
 
 
-async def _pending_pages(rt: Runtime, execution_id: uuid.UUID) -> int:
+async def _pending_after_batch(rt: Runtime, execution_id: uuid.UUID) -> list[uuid.UUID]:
     async with rt.sessionmaker() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(Page)
-            .where(Page.execution_id == execution_id, Page.status == PageStatus.pending)
-        )
-    return count or 0
+        execution = await session.get(Execution, execution_id)
+        return [] if execution is None else await _pending_pages(session, execution)
+
+
+async def _pending_pages(session: AsyncSession, execution: Execution) -> list[uuid.UUID]:
+    """The execution's pages not yet scraped, in id order."""
+    ids = await session.scalars(
+        select(Page.id)
+        .where(Page.org_id == execution.org_id, Page.execution_id == execution.id, Page.status == PageStatus.pending)
+        .order_by(Page.id)
+    )
+    return list(ids)
 
 
 async def _claim_next(rt: Runtime, execution_id: uuid.UUID, items: list[NextPage]) -> list[tuple[uuid.UUID, NextPage]]:
@@ -614,16 +610,7 @@ async def extract_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
             return
         execution = loaded.execution
         if execution.stage is ExecutionStage.scraping:
-            pending = await session.scalar(
-                select(func.count())
-                .select_from(Page)
-                .where(
-                    Page.org_id == execution.org_id,
-                    Page.execution_id == execution.id,
-                    Page.status == PageStatus.pending,
-                )
-            )
-            if pending:
+            if await _pending_pages(session, execution):
                 return  # a batch is still out (the watchdog restarts lost ones, with this stage after them)
             if not await _advance(session, execution, ExecutionStage.scraping, ExecutionStage.extracting):
                 return
@@ -858,14 +845,7 @@ async def watchdog(rt: Runtime) -> list[uuid.UUID]:
             if execution.status is ExecutionStatus.queued or stage in (None, ExecutionStage.mapping):
                 sends.stage("map", execution)
             elif stage is ExecutionStage.scraping:
-                pending = await session.scalars(
-                    select(Page.id).where(
-                        Page.org_id == execution.org_id,
-                        Page.execution_id == execution.id,
-                        Page.status == PageStatus.pending,
-                    )
-                )
-                sends.scrape(execution, list(pending), rt.settings.scrape_batch_size)
+                sends.scrape(execution, await _pending_pages(session, execution), rt.settings.scrape_batch_size)
             else:
                 sends.stage(_STAGE_TASKS[stage], execution)
             execution.updated_at = utcnow()
