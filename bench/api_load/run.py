@@ -34,12 +34,13 @@ from types import FrameType
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))  # bench.common
+
+from bench.common.postgres import ADMIN_URL, PG_BASE_URL, create_database, drop_database  # noqa: E402
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BASE_URL = os.environ.get("BENCH_PG_BASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 RUN_FLAGS = {"keep_server", "no_save", "profile"}  # options that do not change the measurement
 TARGET_RATIO = 0.35
@@ -111,16 +112,6 @@ def ensure_wrk() -> str:
 
 
 # -- database ---------------------------------------------------------------------------------
-
-
-def create_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # -- server -----------------------------------------------------------------------------------

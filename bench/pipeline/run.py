@@ -51,13 +51,13 @@ from typing import Any
 import httpx
 import psycopg
 import redis
-from psycopg import sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 CRAWL_SCRIPTS = REPO_ROOT / "bench" / "crawl"
 sys.path.insert(0, str(REPO_ROOT))  # bench.common, and through it tests.site
 
+from bench.common.postgres import ADMIN_URL, PG_BASE_URL, create_database, drop_database  # noqa: E402
 from bench.common.shop import (  # noqa: E402
     CLOCK_TICKS,
     BenchError,
@@ -74,8 +74,6 @@ from bench.common.shop import (  # noqa: E402
 from scrapeflow.config import Settings  # noqa: E402
 from scrapeflow.main import create_app  # noqa: E402
 
-ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BASE_URL = os.environ.get("BENCH_PG_BASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")  # flushed before and after
 
 TARGET_ENGINE_RATIO = 0.7
@@ -523,16 +521,6 @@ def summarize_profile(files: list[Path]) -> str:
 
 
 # -- main -------------------------------------------------------------------------------------------------------
-
-
-def create_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def flush_redis() -> None:
