@@ -1,0 +1,1 @@
+"""Exports: delivering a bot's rows to destinations (webhooks, Google Sheets, Slack)."""
