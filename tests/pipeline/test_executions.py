@@ -57,9 +57,6 @@ async def test_a_bot_runs_to_succeeded_with_the_right_rows(
     assert execution["pages_done"] == PAGES
     assert execution["rows_count"] == len(expected)
     assert set(execution["stage_timings"]) == {"mapping", "scraping", "extracting", "saving", "exporting"}
-    import sys
-
-    print("TIMINGS", {k: v.get("seconds") for k, v in execution["stage_timings"].items()}, file=sys.stderr)
     stages = [line["data"].get("stage") for line in execution["logs"] if line["event"] == "stage"]
     assert stages == ["mapping", "scraping", "extracting", "saving", "exporting"]
 
@@ -73,3 +70,23 @@ async def test_a_bot_runs_to_succeeded_with_the_right_rows(
             break
     assert {row["data"]["title"] for row in rows} == expected
     assert {row["change_status"] for row in rows} == {"new"}
+
+
+async def test_a_worker_keeps_one_fetcher_across_an_executions_batches(
+    api: httpx.AsyncClient, processes: Processes, shop: str, shop_app: SiteApp
+) -> None:
+    """Connections, robots.txt and circuit breakers outlive a batch: one worker process scraping an execution
+    in batches of two pages asks the site for robots.txt once, not once a batch."""
+    processes.env["SCRAPE_BATCH_SIZE"] = "2"
+    processes.start("worker", "-c", "1")
+    headers = await sign_up(api)
+    bot_id = await create_bot(api, headers, list_workflow(shop, pages=5))
+    shop_app.state.hits.clear()
+
+    started = await api.post(f"/api/v1/bots/{bot_id}/execute", headers=headers)
+    execution = await wait_for(api, headers, started.json()["id"], processes)
+
+    assert execution["status"] == "succeeded", execution
+    assert execution["pages_done"] == 5
+    assert shop_app.state.hits["/robots.txt"] == 1
+    assert sum(shop_app.state.hits[f"/products?page={n}"] for n in range(1, 6)) == 5

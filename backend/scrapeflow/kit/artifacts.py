@@ -16,9 +16,16 @@ from urllib.parse import urlsplit
 
 from scrapeflow.config import Settings
 
+_PARALLEL_UPLOADS = 8
+
 
 class ArtifactStore(Protocol):
     async def put(self, key: str, data: bytes) -> None: ...
+
+    async def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Store several artifacts at once (a scrape batch's snapshots): one hop off the event loop, not one
+        per artifact."""
+        ...
 
     async def get(self, key: str) -> bytes:
         """The stored bytes; FileNotFoundError when there are none."""
@@ -42,14 +49,22 @@ class LocalArtifacts:
         return self.root / _safe(key)
 
     async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._write, self._path(key), gzip.compress(data, compresslevel=1))
+        await self.put_many([(key, data)])
+
+    async def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        paths = [(self._path(key), data) for key, data in items]
+        await asyncio.to_thread(self._write_all, paths)
 
     @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(path)  # readers never see half a file
+    def _write_all(items: list[tuple[Path, bytes]]) -> None:
+        made: set[Path] = set()
+        for path, data in items:
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            partial = path.with_name(path.name + ".part")
+            partial.write_bytes(gzip.compress(data, compresslevel=1))  # zlib lets the event loop run meanwhile
+            partial.replace(path)  # readers never see half a file
 
     async def get(self, key: str) -> bytes:
         return gzip.decompress(await asyncio.to_thread(self._path(key).read_bytes))
@@ -72,8 +87,16 @@ class S3Artifacts:
         return f"{self.prefix}/{_safe(key)}" if self.prefix else _safe(key)
 
     async def put(self, key: str, data: bytes) -> None:
+        await asyncio.to_thread(self._upload, key, data)
+
+    async def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        for start in range(0, len(items), _PARALLEL_UPLOADS):
+            chunk = items[start : start + _PARALLEL_UPLOADS]
+            await asyncio.gather(*(asyncio.to_thread(self._upload, key, data) for key, data in chunk))
+
+    def _upload(self, key: str, data: bytes) -> None:
         body = gzip.compress(data, compresslevel=1)
-        await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=body)
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
 
     async def get(self, key: str) -> bytes:
         def read() -> bytes:

@@ -91,7 +91,9 @@ def _close(**_: Any) -> None:
     global _runner, _runtime
     if _runner is None:
         return
-    if _runtime is not None and _runtime.browser is not None:
-        _runner.run(_runtime.browser.close())
+    if _runtime is not None:
+        _runner.run(_runtime.fetchers.aclose())
+        if _runtime.browser is not None:
+            _runner.run(_runtime.browser.close())
     _runner.close()
     _runner, _runtime = None, None

@@ -16,12 +16,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,6 +61,7 @@ from scrapeflow.models import (
     Role,
 )
 from scrapeflow.observability.metrics import count_pages, count_rows, observe_stage
+from scrapeflow.pipeline.fetchers import FetcherCache
 from scrapeflow.workflow.compiler import validate
 from scrapeflow.workflow.nodes import DedupeData, LlmExtractData
 from scrapeflow.workflow.plan import Plan
@@ -69,6 +70,7 @@ FINISHED = frozenset(
     {ExecutionStatus.succeeded, ExecutionStatus.partially_succeeded, ExecutionStatus.failed, ExecutionStatus.cancelled}
 )
 FLUSH_EVERY_SECONDS = 1.0
+FLUSH_EVERY_PAGES = 50
 WORKER_CLIENT = ClientInfo(ip="worker", user_agent="scrapeflow-worker")
 
 
@@ -126,6 +128,8 @@ class Runtime:
     ssl_context: ssl.SSLContext | None = None
     """One TLS context for every fetcher the process opens: building one loads the CA bundle, ~30 ms of CPU,
     which each scrape batch paid again."""
+    fetchers: FetcherCache = field(default_factory=FetcherCache)
+    """Each execution's fetcher, kept open across its batches in this process."""
 
 
 @dataclass
@@ -251,14 +255,21 @@ async def _insert_pages(
         )
     if not rows:
         return []
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # One statement compiled once and sent for every row (SQLAlchemy batches it into multi-row INSERTs).
+    table = Page.__table__
     added = await session.scalars(
-        insert(Page)
-        .values(rows)
+        _insert(session, table)
         .on_conflict_do_nothing(index_elements=["org_id", "execution_id", "url_hash"])
-        .returning(Page.id)
+        .returning(table.c.id),
+        rows,
     )
     return list(added)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT … ON CONFLICT for the session's database."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 # --- map ------------------------------------------------------------------------------------------------------
@@ -296,7 +307,7 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
         items = [(NextPage(url, int(step)), None) for url, step in caps["urls"]]
     else:
         try:
-            items = [(item, None) for item in await _discover(rt, loaded.plan, run)]
+            items = [(item, None) for item in await _discover(rt, execution_id, loaded.plan, run)]
         except EngineError as error:
             async with session_scope(rt.sessionmaker) as session:
                 failing = await session.get(Execution, execution_id, populate_existing=True)
@@ -322,17 +333,17 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
     sends.send()
 
 
-async def _discover(rt: Runtime, plan: Plan, run: BotRun) -> list[NextPage]:
+async def _discover(rt: Runtime, execution_id: uuid.UUID, plan: Plan, run: BotRun) -> list[NextPage]:
     """The execution's first pages: the Start URLs, widened by the `map` step (Firecrawl's map for a bot that
     fetches through Firecrawl)."""
     options = plan.map_options
     if options is None:
         return [NextPage(url, 0) for url in plan.start_urls]
-    async with _fetcher(rt, run) as fetcher:
-        if isinstance(fetcher, FirecrawlFetcher):
-            found = await fetcher.discover(plan.start_urls, options)
-        else:
-            found = await discover(fetcher, plan.start_urls, options)
+    fetcher = await rt.fetchers.get(execution_id, lambda: _fetcher(rt, run))  # batches here reuse it
+    if isinstance(fetcher, FirecrawlFetcher):
+        found = await fetcher.discover(plan.start_urls, options)
+    else:
+        found = await discover(fetcher, plan.start_urls, options)
     return [NextPage(item.url, 0) for item in found]
 
 
@@ -410,6 +421,8 @@ class _Done:
     page_id: uuid.UUID
     result: PageResult
     snapshot_key: str | None
+    snapshot: bytes | None = None
+    """The page's HTML, stored under `snapshot_key` when the page is recorded."""
 
 
 async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid.UUID]) -> None:
@@ -435,14 +448,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
     plan = loaded.plan
     snapshots = {url: key for _, url, _, key in pages if key}
     cancelled = _CancelWatch(rt, execution_id)
-    done: list[_Done] = []
-    flushed_at = time.monotonic()
-
-    async def flush() -> None:
-        nonlocal done, flushed_at
-        batch, done, flushed_at = done, [], time.monotonic()
-        if batch:
-            await _record_pages(rt, execution_id, batch)
+    recorder = _Recorder(rt, execution_id)
 
     async with contextlib.AsyncExitStack() as stack:
         fetcher: Any
@@ -450,7 +456,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             fetcher = SnapshotFetcher(rt.artifacts, snapshots)
             rendering = Rendering("http")
         else:
-            fetcher = await stack.enter_async_context(_fetcher(rt, run))
+            fetcher = await rt.fetchers.get(execution_id, lambda: _fetcher(rt, run))
             browser = await stack.enter_async_context(_browser_session(rt, run))
             rendering = Rendering(run.fetch.render, browser)
         limit = asyncio.Semaphore(max(1, rt.settings.scrape_concurrency))
@@ -460,29 +466,53 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
                 if await cancelled():
                     return
                 result = await process_page(fetcher, plan, item, keep_html=True, rendering=rendering)
-            key = None
-            if result.html is not None and not reextract_from:
-                key = snapshot_key(execution_id, page_id)
-                await rt.artifacts.put(key, result.html.encode())
-            elif reextract_from:
-                key = snapshots.get(item.url)
+            if reextract_from:
+                done = _Done(page_id, result, snapshots.get(item.url))
+            elif result.html is not None:
+                done = _Done(page_id, result, snapshot_key(execution_id, page_id), result.html.encode())
+            else:
+                done = _Done(page_id, result, None)
             result.html = None
-            done.append(_Done(page_id, result, key))
             if result.next_pages and not reextract_from:
                 for new_id, new_item in await _claim_next(rt, execution_id, result.next_pages):
                     group.create_task(one(new_id, new_item, group))
-            if time.monotonic() - flushed_at > FLUSH_EVERY_SECONDS:
-                await flush()
+            await recorder.add(done)
 
         async with asyncio.TaskGroup() as group:
             for page_id, url, step_index, _ in pages:
                 group.create_task(one(page_id, NextPage(url, step_index), group))
-    await flush()
+    await recorder.flush()
     # The chord's body runs once every batch has reported. Redis counts them as they finish; the embedded
     # broker's file result backend is polled, a poll late, so there the last batch to finish hands on at
     # once. `extract` moves on once only, whoever sends it first.
     if not rt.settings.redis_url and not await _pending_after_batch(rt, execution_id):
         rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
+
+
+class _Recorder:
+    """Finished pages are written in groups (every `FLUSH_EVERY_PAGES` pages or `FLUSH_EVERY_SECONDS`), one
+    group at a time: the live counters move while a batch runs, at a few statements per group, not per page."""
+
+    def __init__(self, rt: Runtime, execution_id: uuid.UUID) -> None:
+        self.rt, self.execution_id = rt, execution_id
+        self.done: list[_Done] = []
+        self.flushed_at = time.monotonic()
+        self.flushing = False
+
+    async def add(self, done: _Done) -> None:
+        self.done.append(done)
+        due = len(self.done) >= FLUSH_EVERY_PAGES or time.monotonic() - self.flushed_at > FLUSH_EVERY_SECONDS
+        if due and not self.flushing:
+            await self.flush()
+
+    async def flush(self) -> None:
+        self.flushing = True
+        try:
+            while self.done:
+                group, self.done = self.done, []
+                await _record_pages(self.rt, self.execution_id, group)
+        finally:
+            self.flushing, self.flushed_at = False, time.monotonic()
 
 
 async def _pending_after_batch(rt: Runtime, execution_id: uuid.UUID) -> list[uuid.UUID]:
@@ -539,43 +569,51 @@ async def _browser_session(rt: Runtime, run: BotRun) -> AsyncIterator[Any]:
         yield session
 
 
-async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]) -> None:
-    """Write a group of finished pages and the execution's counters in one transaction."""
+_RECORD_PAGE = (
+    update(Page.__table__)  # type: ignore[arg-type]
+    .where(Page.__table__.c.id == bindparam("page_id"))
+    .values(
+        status=bindparam("new_status"),
+        http_status=bindparam("http_status"),
+        render=bindparam("render"),
+        attempts=Page.__table__.c.attempts + 1,
+        content_hash=bindparam("content_hash"),
+        snapshot_key=bindparam("snapshot_key"),
+        rows=bindparam("rows"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        fetched_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]) -> None:
+    """Store a group of finished pages' snapshots, then write the pages and the execution's counters in one
+    transaction (one statement for all the pages)."""
+    snapshots = [(item.snapshot_key, item.snapshot) for item in group if item.snapshot_key and item.snapshot]
+    if snapshots:
+        await rt.artifacts.put_many(snapshots)
     now = utcnow()
     async with session_scope(rt.sessionmaker) as session:
         execution = await session.get(Execution, execution_id)
         if execution is None:
             return
-        ok = failed = 0
-        recorded: list[_Done] = []
-        for item in batch:
-            result = item.result
-            # A page the site refused has no fetched status; its error has the one the site answered.
-            status = result.status if result.error is None else result.status or result.error.status
-            values: dict[str, Any] = {
-                "http_status": status,
-                "render": result.render,
-                "attempts": Page.attempts + 1,
-                "content_hash": result.content_hash,
-                "snapshot_key": item.snapshot_key,
-                "fetched_at": now,
-                "updated_at": now,
-            }
-            if result.ok:
-                values |= {"status": PageStatus.done, "rows": result.rows, "error_code": None, "error_message": None}
-            else:
-                assert result.error is not None
-                values |= {
-                    "status": PageStatus.failed,
-                    "error_code": result.error.code.value,
-                    "error_message": result.error.message,
-                }
-            written = await session.execute(
-                update(Page).where(Page.id == item.page_id, Page.status == PageStatus.pending).values(**values)
+        # A page a duplicate batch recorded first counts once: only pages still pending are written, and they
+        # stay locked until the commit.
+        pending = set(
+            await session.scalars(
+                select(Page.id)
+                .where(Page.id.in_([item.page_id for item in group]), Page.status == PageStatus.pending)
+                .with_for_update()
             )
-            if written.rowcount:  # type: ignore[attr-defined]  # a page a duplicate batch recorded first counts once
-                recorded.append(item)
-                ok, failed = ok + result.ok, failed + (not result.ok)
+        )
+        recorded = [item for item in group if item.page_id in pending]
+        if not recorded:
+            return
+        await session.execute(_RECORD_PAGE, [_page_values(item, now) for item in recorded])
+        ok = sum(1 for item in recorded if item.result.ok)
+        failed = len(recorded) - ok
         count_pages("done", ok)
         count_pages("failed", failed)
         await session.execute(
@@ -584,9 +622,8 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
             .values(pages_done=Execution.pages_done + ok, pages_failed=Execution.pages_failed + failed, updated_at=now)
         )
         for item in recorded:
-            if not item.result.ok:
-                error = item.result.error
-                assert error is not None
+            error = item.result.error
+            if error is not None:
                 await logs.append(
                     session,
                     execution,
@@ -596,6 +633,23 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, batch: list[_Done]
                     url=item.result.url,
                     code=error.code.value,
                 )
+
+
+def _page_values(item: _Done, now: datetime) -> dict[str, Any]:
+    result, error = item.result, item.result.error
+    return {
+        "page_id": item.page_id,
+        "new_status": PageStatus.done if result.ok else PageStatus.failed,
+        # A page the site refused has no fetched status; its error has the one the site answered.
+        "http_status": result.status if error is None else result.status or error.status,
+        "render": result.render,
+        "content_hash": result.content_hash,
+        "snapshot_key": item.snapshot_key,
+        "rows": result.rows if result.ok else None,
+        "error_code": None if error is None else error.code.value,
+        "error_message": None if error is None else error.message,
+        "now": now,
+    }
 
 
 # --- extract --------------------------------------------------------------------------------------------------
@@ -725,14 +779,12 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     "updated_at": now,
                 }
         if records:
-            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            values = list(records.values())
-            for start in range(0, len(values), 500):
-                await session.execute(
-                    insert(ResultRow)
-                    .values(values[start : start + 500])
-                    .on_conflict_do_nothing(index_elements=["org_id", "execution_id", "row_key"])
-                )
+            await session.execute(
+                _insert(session, ResultRow.__table__).on_conflict_do_nothing(
+                    index_elements=["org_id", "execution_id", "row_key"]
+                ),
+                list(records.values()),
+            )
         execution.rows_count = len(records)
         count_rows(len(records))
         await logs.append(
