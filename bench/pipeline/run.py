@@ -483,13 +483,13 @@ def profile_workers(dep: Deployment, seconds: float, out_dir: Path) -> list[subp
 
 PROFILE_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (what, frames that put a sample there when on its stack); the first match wins
-    ("site limits (Redis round trips per request)", ("pipeline/politeness.py",)),
+    ("site limits (Redis round trips per request)", ("pipeline/politeness/",)),
     ("page snapshots (gzip + file write)", ("kit/artifacts.py",)),
     ("page rows and counters in the database", ("_record_pages",)),
     ("pages inserted by map", ("_insert_pages",)),
     ("map: sitemaps fetched and parsed", ("_discover",)),
     ("save stage (rows upserted)", ("save_stage",)),
-    ("fetcher opened/closed per batch (TLS context, robots.txt)", ("HttpFetcher.__a", "_download_robots")),
+    ("fetcher opened/closed (TLS context, robots.txt)", ("HttpFetcher.__a", "_download_robots")),
     ("fetch + extract (the engine's page work)", ("process_page",)),
     ("stage set-up (execution, bot, plan, pages read)", ("pipeline/stages.py",)),
     (

@@ -114,6 +114,47 @@ async def test_the_concurrency_cap_holds_across_workers(workers: Workers, domain
     await first.release(domain, OK)
 
 
+class CountingRedis(Redis):
+    """A real client that counts the scripts it runs."""
+
+    scripts = 0
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        if args and args[0] in ("EVALSHA", "EVAL"):
+            self.scripts += 1
+        return await super().execute_command(*args, **options)
+
+
+async def test_a_steady_crawl_costs_about_one_round_trip_per_request(key_prefix: str, domain: str) -> None:
+    """Requests beyond the cap wait at the process's own gate, and the lease each answer gives back rides with
+    the next reservation, so 40 requests take ~40 scripts, not 80 plus polling; the cap holds throughout and
+    no lease is left behind."""
+    client = CountingRedis.from_url(REDIS_URL)
+    limiter = RedisDomainLimiter(client, PolitenessOptions(max_concurrency=4), key_prefix=key_prefix)
+    in_flight = peak = 0
+
+    async def request() -> None:
+        nonlocal in_flight, peak
+        await limiter.acquire(domain)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.005)
+        in_flight -= 1
+        await limiter.release(domain, OK)
+
+    try:
+        await asyncio.gather(*(request() for _ in range(40)))
+        await asyncio.sleep(0.05)  # the last leases, which no reservation followed, go back on their own
+        assert peak == 4
+        assert client.scripts <= 40 + 4, client.scripts
+        assert await client.zcard(f"{key_prefix}{domain}:leases") == 0
+    finally:
+        keys = [key async for key in client.scan_iter(match=key_prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
 async def test_a_dead_workers_slots_come_back_when_their_leases_expire(workers: Workers, domain: str) -> None:
     options = PolitenessOptions(max_concurrency=1)
     dead = workers(options, lease_seconds=0.6)

@@ -1,0 +1,216 @@
+"""The fleet's per-domain limits in Redis (scale-out): one Lua script per reservation, which also gives back
+the leases that ended since the last one, so a steady crawl costs about one round trip per request."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+from scrapeflow.engine.politeness import PolitenessOptions, delay_floor
+from scrapeflow.pipeline.politeness.shared import Finished, SharedLimiter, Start
+
+# Both scripts take KEYS[1]: the domain's leases (sorted set: token → expiry, µs); KEYS[2]: its pacing (hash:
+# next start, delay, robots.txt Crawl-delay, Retry-After pause); KEYS[3]: the requests waiting for a slot,
+# first come first served (sorted set: token → when it first asked, µs); KEYS[4]: when each waiter last asked
+# (a waiter that stopped asking is dropped after the stale time). ARGV[1..9] are the limiter's options:
+# max_concurrency, lease µs, min_delay, max_delay, penalty_delay, adapt_to_latency (1/0), slow_latency,
+# idle ms (keys expire after it), stale µs. Then each script's own ARGV.
+_LIBRARY = """
+local max_concurrency, lease_us = tonumber(ARGV[1]), tonumber(ARGV[2])
+local min_delay, max_delay, penalty = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local adapt, slow_latency, idle_ms, stale_us = ARGV[6] == '1', tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function us(value) return string.format('%.0f', value) end
+
+-- A lease given back, and what its request's answer does to the delay (engine.politeness.adapted_delay).
+local function finish(token, status, latency, retry_after)
+  redis.call('ZREM', KEYS[1], token)
+  redis.call('ZREM', KEYS[3], token)
+  redis.call('ZREM', KEYS[4], token)
+  local push_back = status == 429 or status == 503
+  if not push_back and (status < 0 or status >= 500) then return end
+  local pacing = redis.call('HMGET', KEYS[2], 'delay', 'crawl_delay', 'next', 'pause_until')
+  local floor = math.min(max_delay, math.max(min_delay, tonumber(pacing[2]) or 0))
+  local delay = tonumber(pacing[1]) or floor
+  if push_back then
+    delay = math.min(max_delay, math.max(delay * 2, penalty, retry_after))
+    if retry_after > 0 then
+      local pause = now + retry_after * 1000000
+      redis.call('HSET', KEYS[2], 'next', us(math.max(tonumber(pacing[3]) or 0, pause)),
+        'pause_until', us(math.max(tonumber(pacing[4]) or 0, pause)))
+    end
+  else
+    local target = floor
+    if adapt and latency > slow_latency then
+      target = math.max(target, math.min(max_delay, latency / max_concurrency))
+    end
+    local relaxed = delay / 2
+    if target >= delay or relaxed - target < 0.001 then delay = target else delay = relaxed end
+  end
+  redis.call('HSET', KEYS[2], 'delay', string.format('%.6f', delay))
+  redis.call('PEXPIRE', KEYS[2], idle_ms)
+end
+
+-- ARGV[first..]: (token, status (-1: none), latency, retry_after) of each lease given back.
+local function finish_all(first)
+  for i = first, #ARGV, 4 do
+    finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]))
+  end
+end
+"""
+
+# ARGV[10]: token, ARGV[11]: robots.txt Crawl-delay ('' = unchanged), then the leases given back first.
+# Returns nil when the domain is full (or earlier waiters take the free slots), else the reserved start (µs)
+# and the seconds to wait until it. Without the queue, a worker that just released a slot would take it
+# straight back, and workers polling from elsewhere would starve.
+_RESERVE = (
+    _LIBRARY
+    + """
+finish_all(12)
+local token = ARGV[10]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', us(now))
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', us(now - stale_us))
+for _, waiter in ipairs(gone) do
+  redis.call('ZREM', KEYS[3], waiter)
+  redis.call('ZREM', KEYS[4], waiter)
+end
+local free = max_concurrency - redis.call('ZCARD', KEYS[1])
+local ahead = redis.call('ZRANK', KEYS[3], token)
+if not ahead then ahead = redis.call('ZCARD', KEYS[3]) end
+if ahead >= free then
+  redis.call('ZADD', KEYS[3], 'NX', us(now), token)
+  redis.call('ZADD', KEYS[4], us(now), token)
+  redis.call('PEXPIRE', KEYS[3], idle_ms)
+  redis.call('PEXPIRE', KEYS[4], idle_ms)
+  return false
+end
+redis.call('ZREM', KEYS[3], token)
+redis.call('ZREM', KEYS[4], token)
+local pacing = redis.call('HMGET', KEYS[2], 'next', 'delay', 'crawl_delay')
+local crawl_delay = tonumber(pacing[3]) or 0
+if ARGV[11] ~= '' then crawl_delay = tonumber(ARGV[11]) end
+local floor = math.min(max_delay, math.max(min_delay, crawl_delay))
+local delay = math.max(tonumber(pacing[2]) or floor, floor)
+local start = math.max(now, tonumber(pacing[1]) or 0)
+redis.call('HSET', KEYS[2], 'next', us(start + delay * 1000000),
+  'delay', string.format('%.6f', delay), 'crawl_delay', string.format('%.6f', crawl_delay))
+redis.call('PEXPIRE', KEYS[2], idle_ms)
+local expires = start + lease_us
+redis.call('ZADD', KEYS[1], us(expires), token)
+redis.call('PEXPIRE', KEYS[1], us((expires - now) / 1000 + 1000))
+return {us(start), string.format('%.6f', (start - now) / 1000000)}
+"""
+)
+
+# ARGV[10..]: the leases given back.
+_FINISH = _LIBRARY + "\nfinish_all(10)\nreturn false\n"
+
+# KEYS[1]: pacing. ARGV: a reserved start (µs), its holder having slept until then. Returns the start to keep
+# (µs) and the seconds until it: the same start unless a Retry-After pause covers it; once that pause is over, a
+# fresh start taken like any reservation.
+_RESUME = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local start = tonumber(ARGV[1])
+local pacing = redis.call('HMGET', KEYS[1], 'pause_until', 'next', 'delay')
+local pause = tonumber(pacing[1]) or 0
+if pause > start then
+  if pause > now then
+    return {ARGV[1], string.format('%.6f', (pause - now) / 1000000)}
+  end
+  start = math.max(now, tonumber(pacing[2]) or 0)
+  redis.call('HSET', KEYS[1], 'next', string.format('%.0f', start + (tonumber(pacing[3]) or 0) * 1000000))
+end
+return {string.format('%.0f', start), string.format('%.6f', (start - now) / 1000000)}
+"""
+
+
+def _given_back(finished: Finished) -> list[str | int]:
+    args: list[str | int] = []
+    for token, outcome in finished:
+        status = -1 if outcome.status is None else outcome.status
+        args += [token, status, repr(outcome.latency), repr(outcome.retry_after or 0.0)]
+    return args
+
+
+class _RedisReservations:
+    def __init__(
+        self,
+        redis: Redis,
+        options: PolitenessOptions,
+        key_prefix: str,
+        *,
+        lease_seconds: float,
+        idle_seconds: float,
+        poll_interval: float,
+    ) -> None:
+        self._redis = redis
+        self._options = options
+        self._prefix = key_prefix
+        self._settings: list[str | int] = [
+            options.max_concurrency,
+            str(round(lease_seconds * 1_000_000)),
+            repr(options.min_delay),
+            repr(options.max_delay),
+            repr(options.penalty_delay),
+            "1" if options.adapt_to_latency else "0",
+            repr(options.slow_latency),
+            str(round(idle_seconds * 1000)),
+            str(round(max(1.0, 20 * poll_interval) * 1_000_000)),
+        ]
+        self._reserve = redis.register_script(_RESERVE)
+        self._finish = redis.register_script(_FINISH)
+        self._resume = redis.register_script(_RESUME)
+
+    def _keys(self, domain: str) -> list[str]:
+        return [f"{self._prefix}{domain}:{name}" for name in ("leases", "pacing", "waiting", "asked")]
+
+    async def reserve(self, domain: str, token: str, crawl_delay: float | None, finished: Finished) -> Start | None:
+        own = [token, "" if crawl_delay is None else repr(crawl_delay)]
+        reply = await self._reserve(keys=self._keys(domain), args=[*self._settings, *own, *_given_back(finished)])
+        return None if reply is None else Start(float(reply[0]), float(reply[1]))
+
+    async def resume(self, domain: str, start: Start) -> Start:
+        reply = await self._resume(keys=self._keys(domain)[1:2], args=[f"{start.at:.0f}"])
+        return Start(float(reply[0]), float(reply[1]))
+
+    async def finish(self, domain: str, finished: Finished) -> None:
+        await self._finish(keys=self._keys(domain), args=[*self._settings, *_given_back(finished)])
+
+    async def current_delay(self, domain: str) -> float:
+        stored = await cast(Any, self._redis.hmget(self._keys(domain)[1], ["delay", "crawl_delay"]))
+        floor = delay_floor(float(stored[1] or 0.0), self._options)
+        return floor if stored[0] is None else max(float(stored[0]), floor)
+
+
+class RedisDomainLimiter(SharedLimiter):
+    """Per-domain limits for the whole fleet, in Redis (scale-out).
+
+    Per domain, `<prefix><domain>:leases` is a sorted set of the requests in flight (scored by when their lease
+    expires) and `<prefix><domain>:pacing` a hash of the next free start, the current delay, the robots.txt
+    Crawl-delay and any Retry-After pause. Times are Redis server time, so workers' clocks need not agree;
+    both keys expire after `idle_seconds` without traffic.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        options: PolitenessOptions | None = None,
+        key_prefix: str = "sf:polite:",
+        *,
+        lease_seconds: float = 120.0,
+        poll_interval: float = 0.02,
+        idle_seconds: float = 86_400.0,
+    ) -> None:
+        options = options or PolitenessOptions()
+        store = _RedisReservations(
+            redis,
+            options,
+            key_prefix,
+            lease_seconds=lease_seconds,
+            idle_seconds=idle_seconds,
+            poll_interval=poll_interval,
+        )
+        super().__init__(store, options, poll_interval)
