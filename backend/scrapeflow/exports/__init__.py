@@ -1,0 +1,1 @@
+"""Exports: destinations (webhook, Slack, email, Google Sheets), deliveries, retries and review before export."""
