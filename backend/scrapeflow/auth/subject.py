@@ -230,16 +230,21 @@ def require(permission: Permission) -> Callable[..., Awaitable[AuthSubject]]:
     async def dependency(
         request: Request, session: SessionDep, credentials: BearerCredentials, x_org_id: OrgHeader = None
     ) -> AuthSubject:
-        subject = await resolve_subject(request, session, credentials, x_org_id)
-        if not subject.can(permission):
-            raise Forbidden(
-                f"Your role ({subject.role.value}) may not do this; it needs the `{permission.value}` permission.",
-                code="insufficient_role",
-                details={"role": subject.role.value, "required": permission.value},
-            )
-        return subject
+        return check(await resolve_subject(request, session, credentials, x_org_id), permission)
 
     return dependency
+
+
+def check(subject: AuthSubject, permission: Permission) -> AuthSubject:
+    """The subject, if its role has the permission (services call it after finding the object, so that
+    callers of another organization get 404 rather than learn that the object exists)."""
+    if not subject.can(permission):
+        raise Forbidden(
+            f"Your role ({subject.role.value}) may not do this; it needs the `{permission.value}` permission.",
+            code="insufficient_role",
+            details={"role": subject.role.value, "required": permission.value},
+        )
+    return subject
 
 
 OrgRead = Annotated[AuthSubject, Depends(require(Permission.org_read))]

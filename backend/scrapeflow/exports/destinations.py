@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scrapeflow.auth.subject import AuthSubject, scoped
+from scrapeflow.auth.permissions import Permission
+from scrapeflow.auth.subject import AuthSubject, check, scoped
 from scrapeflow.config import Settings
 from scrapeflow.exports import signing
 from scrapeflow.exports.delivery import ship, unseal
@@ -39,13 +40,16 @@ from scrapeflow.orgs.llm import check_reachable
 Body = WebhookCreate | SlackCreate | EmailCreate | GoogleSheetsCreate
 
 
-def _split(kind: DestinationType, body: Body, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(public config, secrets) of a destination; URLs the server will call must not reach inside its network."""
+def _split(body: Body, settings: Settings, *, vet: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(public config, secrets) of a destination; a URL the server will call (`vet`: a new one) must not reach
+    inside its network. Sends pass the SSRF guard again at connect time, whatever the name resolves to then."""
     if isinstance(body, WebhookCreate):
-        check_reachable(body.url, settings)
+        if vet:
+            check_reachable(body.url, settings)
         return {"url": body.url, "events": body.events}, {}
     if isinstance(body, SlackCreate):
-        check_reachable(body.webhook_url, settings)
+        if vet:
+            check_reachable(body.webhook_url, settings)
         return {"host": urlsplit(body.webhook_url).hostname, "events": body.events}, {"url": body.webhook_url}
     if isinstance(body, EmailCreate):
         if not settings.smtp_host:
@@ -71,7 +75,7 @@ async def create(
     session: AsyncSession, subject: AuthSubject, kind: DestinationType, body: Body, box: SecretBox, settings: Settings
 ) -> tuple[ExportDestination, str | None]:
     """The new destination and, for a webhook, its signing secret (returned this once)."""
-    config, secrets = _split(kind, body, settings)
+    config, secrets = _split(body, settings)
     signing_secret = signing.new_secret() if kind is DestinationType.webhook else None
     if signing_secret is not None:
         secrets["signing_secret"] = signing_secret
@@ -97,6 +101,13 @@ async def get(session: AsyncSession, subject: AuthSubject, destination_id: uuid.
     )
     if destination is None:
         raise NotFound("Destination not found.")
+    return destination
+
+
+async def get_to_manage(session: AsyncSession, subject: AuthSubject, destination_id: uuid.UUID) -> ExportDestination:
+    """A destination the subject may change: found first (404 for other organizations), then the role."""
+    destination = await get(session, subject, destination_id)
+    check(subject, Permission.destinations_manage)
     return destination
 
 
@@ -136,7 +147,7 @@ async def update(
     box: SecretBox,
     settings: Settings,
 ) -> ExportDestination:
-    destination = await get(session, subject, destination_id)
+    destination = await get_to_manage(session, subject, destination_id)
     secrets = unseal(box, destination)
     changes = body.model_dump(exclude_unset=True, exclude={"is_active"})
     try:
@@ -146,7 +157,7 @@ async def update(
         where = ".".join(str(part) for part in first["loc"])
         raise Unprocessable(f"{where}: {first['msg']}" if where else first["msg"], code="invalid_destination") from None
     assert isinstance(merged, Body)
-    config, new_secrets = _split(destination.type, merged, settings)
+    config, new_secrets = _split(merged, settings, vet=bool({"url", "webhook_url"} & changes.keys()))
     if "signing_secret" in secrets:
         new_secrets["signing_secret"] = secrets["signing_secret"]
     destination.name, destination.config = merged.name, config
@@ -169,7 +180,7 @@ async def update(
 
 
 async def delete(session: AsyncSession, subject: AuthSubject, destination_id: uuid.UUID) -> None:
-    destination = await get(session, subject, destination_id)
+    destination = await get_to_manage(session, subject, destination_id)
     audit.record_by(
         session,
         subject,
@@ -202,7 +213,7 @@ async def send_test(
     session: AsyncSession, subject: AuthSubject, destination_id: uuid.UUID, box: SecretBox, settings: Settings
 ) -> TestResult:
     """Send a sample (two rows, a made-up execution) now and report how the receiver answered."""
-    destination = await get(session, subject, destination_id)
+    destination = await get_to_manage(session, subject, destination_id)
     now = utcnow().isoformat()
     summary = {
         "id": str(uuid.UUID(int=0)),

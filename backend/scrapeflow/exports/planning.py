@@ -39,7 +39,7 @@ async def review_counts(session: AsyncSession, execution: Execution) -> dict[Rev
         .where(ResultRow.org_id == execution.org_id, ResultRow.execution_id == execution.id)
         .group_by(ResultRow.review_status)
     )
-    return {status: int(number) for status, number in found.tuples()}
+    return {status: int(number) for status, number in found.all()}
 
 
 async def hold(session: AsyncSession, execution: Execution, bot: Bot) -> bool:
@@ -88,7 +88,7 @@ async def change_counts(session: AsyncSession, execution: Execution) -> dict[str
         .group_by(ResultRow.change_status)
     )
     counts = {status.value: 0 for status in ChangeStatus}
-    counts.update({status.value: int(number) for status, number in found.tuples()})
+    counts.update({status.value: int(number) for status, number in found.all()})
     return counts
 
 
