@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     firecrawl_api_key: str = ""
     firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set
 
+    google_sheets_api_url: str = ""  # empty: Google's; else a server speaking the Sheets API (tests, a proxy)
+
     google_client_id: str = ""
     google_client_secret: str = ""
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
