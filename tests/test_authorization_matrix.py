@@ -439,7 +439,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
             {
                 "name": "Sheet",
                 "spreadsheet": "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
-                "credentials": {"type": "service_account", "client_email": "a@b.iam", "private_key": "k"},
+                "credentials": {
+                    "type": "authorized_user",
+                    "client_id": "id",
+                    "client_secret": "secret",
+                    "refresh_token": "refresh",
+                },
             }
         ),
     ),

@@ -18,7 +18,7 @@ from scrapeflow.config import Settings
 from scrapeflow.db import create_engine, create_sessionmaker, session_scope
 from scrapeflow.exports import delivery as export_delivery
 from scrapeflow.exports import destinations, planning
-from scrapeflow.exports.schemas import EmailCreate, SlackCreate, WebhookCreate
+from scrapeflow.exports.schemas import EmailCreate, GoogleSheetsCreate, SlackCreate, WebhookCreate
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.time import utcnow
@@ -38,7 +38,13 @@ from tests.pipeline.conftest import api, pipeline_settings, processes
 __all__ = ["api", "pipeline_settings", "processes"]  # the pipeline tests' fixtures, shared
 
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="exports-tests")
-KINDS = {WebhookCreate: DestinationType.webhook, SlackCreate: DestinationType.slack, EmailCreate: DestinationType.email}
+KINDS = {
+    WebhookCreate: DestinationType.webhook,
+    SlackCreate: DestinationType.slack,
+    EmailCreate: DestinationType.email,
+    GoogleSheetsCreate: DestinationType.google_sheets,
+}
+Body = WebhookCreate | SlackCreate | EmailCreate | GoogleSheetsCreate
 
 
 @dataclass
@@ -51,7 +57,7 @@ class World:
     subject: AuthSubject
     execution_id: uuid.UUID
 
-    async def destination(self, body: WebhookCreate | SlackCreate | EmailCreate) -> tuple[uuid.UUID, str | None]:
+    async def destination(self, body: Body) -> tuple[uuid.UUID, str | None]:
         async with session_scope(self.sessions) as session:
             made, secret = await destinations.create(
                 session, self.subject, KINDS[type(body)], body, self.box, self.settings

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from scrapeflow.config import Settings
@@ -17,8 +19,11 @@ from tests.pipeline.conftest import sign_up
 
 SLACK_TOKEN = "T0001/B0001/s3cr3tSlackToken"
 PRIVATE_KEY = (
-    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
 )
+KEY_LINE = PRIVATE_KEY.splitlines()[1]
 SERVICE_ACCOUNT = {
     "type": "service_account",
     "project_id": "shop-exports",
@@ -90,11 +95,11 @@ async def test_credentials_are_shown_once_and_never_again(
     assert "Sample bot" in notice.body.decode()
 
     shown = "\n".join(answer.text for answer in answers) + capsys.readouterr().out + capsys.readouterr().err
-    for value in (secret, secret.removeprefix("whsec_"), SLACK_TOKEN, "s3cr3tSlackToken", "MIIEvQIBADANBgkqhkiG9w0"):
+    for value in (secret, secret.removeprefix("whsec_"), SLACK_TOKEN, "s3cr3tSlackToken", KEY_LINE):
         assert value not in shown
     sealed = await sealed_values(pipeline_settings)
     assert len(sealed) == 3
-    assert not any(value in text for text in sealed for value in (secret, "s3cr3tSlackToken", "MIIEvQ"))
+    assert not any(value in text for text in sealed for value in (secret, "s3cr3tSlackToken", KEY_LINE))
 
 
 BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
@@ -108,13 +113,32 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     ("slack", {"name": "a", "webhook_url": "http://192.168.1.10/services/x"}, "blocked_by_policy"),
     ("email", {"name": "a", "to": ["ops@example.com"]}, "email_unavailable"),
     ("email", {"name": "a", "to": ["not an address"]}, "validation_error"),
-    ("google-sheets", {"name": "a", "spreadsheet": "nope!", "credentials": SERVICE_ACCOUNT}, "validation_error"),
+    ("google-sheets", {"name": "a", "spreadsheet": "nope!", "credentials": SERVICE_ACCOUNT}, "sheets_bad_request"),
+    (
+        "google-sheets",
+        {
+            "name": "a",
+            "spreadsheet": "https://evil.example/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz01/x",
+            "credentials": SERVICE_ACCOUNT,
+        },
+        "sheets_bad_request",
+    ),
     (
         "google-sheets",
         {"name": "a", "spreadsheet": SHEET_URL, "credentials": {"type": "service_account", "client_email": "x"}},
-        "validation_error",
+        "sheets_bad_credentials",
     ),
-    ("google-sheets", {"name": "a", "spreadsheet": SHEET_URL, "credentials": {"token": "x"}}, "validation_error"),
+    (
+        "google-sheets",
+        {"name": "a", "spreadsheet": SHEET_URL, "credentials": {**SERVICE_ACCOUNT, "private_key": "not a key"}},
+        "sheets_bad_credentials",
+    ),
+    (
+        "google-sheets",
+        {"name": "a", "spreadsheet": SHEET_URL, "credentials": {**SERVICE_ACCOUNT, "token_uri": "http://10.0.0.1/t"}},
+        "sheets_bad_credentials",
+    ),
+    ("google-sheets", {"name": "a", "spreadsheet": SHEET_URL, "credentials": {"token": "x"}}, "sheets_bad_credentials"),
     (
         "google-sheets",
         {"name": "a", "spreadsheet": SHEET_URL, "credentials": SERVICE_ACCOUNT, "mode": "upsert"},

@@ -26,8 +26,9 @@ from scrapeflow.exports.schemas import (
     SlackCreate,
     TestResult,
     WebhookCreate,
-    credentials_kind,
 )
+from scrapeflow.exports.sheets import SheetsError, parse_spreadsheet_id, validate_credentials
+from scrapeflow.exports.sheets.access import account_email
 from scrapeflow.exports.sinks import Shipment
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import NotFound, Unprocessable
@@ -55,13 +56,18 @@ def _split(body: Body, settings: Settings, *, vet: bool = True) -> tuple[dict[st
         if not settings.smtp_host:
             raise Unprocessable("Email is not configured on this server (SMTP_HOST).", code="email_unavailable")
         return {"to": list(body.to), "events": body.events}, {}
+    try:
+        sheet = parse_spreadsheet_id(body.spreadsheet)
+        validate_credentials(body.credentials, api_base_url=settings.google_sheets_api_url or None)
+    except SheetsError as exc:
+        raise Unprocessable(exc.message, code=exc.code.lower()) from None
     public = {
-        "spreadsheet_id": body.spreadsheet,
+        "spreadsheet_id": sheet,
         "worksheet": body.worksheet,
         "mode": body.mode,
         "key_column": body.key_column,
-        "auth": credentials_kind(body.credentials),
-        "account": body.credentials.get("client_email"),
+        "auth": "service_account" if body.credentials.get("type") == "service_account" else "oauth",
+        "account": account_email(body.credentials),
         "events": body.events,
     }
     return public, {"credentials": body.credentials}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -35,32 +34,6 @@ def _successes() -> list[Event]:
 
 RowsOption = Literal["all", "new", "changed"]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(ensure_storable)]
-SPREADSHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
-SPREADSHEET_ID = re.compile(r"[A-Za-z0-9_-]{10,200}")
-
-
-def spreadsheet_id(value: str) -> str:
-    """The id of a spreadsheet given as its URL or its id."""
-    found = SPREADSHEET_URL.search(value)
-    candidate = found.group(1) if found else value
-    if not SPREADSHEET_ID.fullmatch(candidate):
-        raise ValueError("not a spreadsheet URL (https://docs.google.com/spreadsheets/d/<id>/…) or spreadsheet id")
-    return candidate
-
-
-def credentials_kind(value: dict[str, Any]) -> Literal["service_account", "oauth"]:
-    """Service-account JSON (as Google's console downloads it) or a user's OAuth credentials."""
-    if value.get("type") == "service_account":
-        missing = [name for name in ("client_email", "private_key") if not value.get(name)]
-        kind: Literal["service_account", "oauth"] = "service_account"
-    else:
-        missing = [name for name in ("client_id", "client_secret", "refresh_token") if not value.get(name)]
-        kind = "oauth"
-    if missing:
-        raise ValueError(
-            f"credentials are neither service-account JSON nor OAuth credentials: missing {', '.join(missing)}"
-        )
-    return kind
 
 
 class WebhookCreate(InputSchema):
@@ -83,7 +56,7 @@ class EmailCreate(InputSchema):
 
 class GoogleSheetsCreate(InputSchema):
     name: Name
-    spreadsheet: Annotated[str, AfterValidator(spreadsheet_id)] = Field(description="The spreadsheet's URL or id.")
+    spreadsheet: Url = Field(description="The spreadsheet's URL or id.")
     worksheet: Name = "Sheet1"
     mode: Literal["append", "replace", "upsert"] = "append"
     key_column: Name | None = Field(None, description="The field that identifies a row (upsert needs one).")
@@ -95,7 +68,6 @@ class GoogleSheetsCreate(InputSchema):
 
     @model_validator(mode="after")
     def _check(self) -> GoogleSheetsCreate:
-        credentials_kind(self.credentials)
         ensure_storable(self.credentials)
         if self.mode == "upsert" and not self.key_column:
             raise ValueError("mode upsert needs a key_column")

@@ -1,39 +1,47 @@
-"""Google Sheets: the rows through the Sheets writer (`scrapeflow.exports.sheets.write_rows`).
+"""Google Sheets: the rows through the Sheets writer (`scrapeflow.exports.sheets.write_rows`), streamed.
 
-This is the one place the writer plugs in: it takes the unsealed credentials, the spreadsheet id, the worksheet,
-the mode (append, replace, upsert), the key column, the fields (the header row) and the rows.
+The header needs every field first, so the rows are read twice: once for their field names, once to write.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapeflow.exports.outbound import Answer, DeliveryError
+from scrapeflow.exports.sheets import SheetsError, write_rows
 from scrapeflow.exports.sinks import Shipment
+
+RETRYABLE = frozenset({"SHEETS_RATE_LIMITED", "SHEETS_UNAVAILABLE"})
 
 
 async def send(shipment: Shipment) -> Answer:
-    try:
-        writer: Any = importlib.import_module("scrapeflow.exports.sheets")
-    except ModuleNotFoundError:
-        raise DeliveryError("Google Sheets exports are not available on this server.", retryable=False) from None
-    # A sheet holds at most a few million cells, so the rows fit in memory; the header needs all fields first.
-    rows = [row["data"] async for batch in shipment.rows.batches(shipment.settings.export_batch_rows) for row in batch]
-    fields = list(dict.fromkeys(name for row in rows for name in row))
+    size = shipment.settings.export_batch_rows
+    names: dict[str, None] = {}
+    async for batch in shipment.rows.batches(size):
+        for row in batch:
+            names.update(dict.fromkeys(row["data"]))
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for batch in shipment.rows.batches(size):
+            for row in batch:
+                yield row["data"]
+
     config = shipment.config
     started = time.monotonic()
     try:
-        result = await writer.write_rows(
+        result = await write_rows(
             shipment.secrets["credentials"],
             config["spreadsheet_id"],
             config["worksheet"],
             config["mode"],
             config.get("key_column"),
-            fields,
-            rows,
+            list(names),
+            rows(),
+            api_base_url=shipment.settings.google_sheets_api_url or None,
         )
-    except writer.SheetsError as exc:
-        raise DeliveryError(f"Google Sheets: {exc}", retryable=False) from None
-    return Answer(200, str(result)[:500], int((time.monotonic() - started) * 1000))
+    except SheetsError as exc:
+        raise DeliveryError(f"Google Sheets ({exc.code}): {exc.message}", retryable=exc.code in RETRYABLE) from None
+    excerpt = f"{result.appended} appended, {result.updated} updated, {result.total_rows} rows in the sheet"
+    return Answer(200, excerpt, int((time.monotonic() - started) * 1000))
