@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from scrapeflow.exports import links
 from scrapeflow.exports.schemas import WebhookCreate
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Delivery, DeliveryStatus, Execution, ExecutionLog, ExecutionStatus, ExportDestination
@@ -137,3 +140,35 @@ async def test_a_destination_that_keeps_failing_is_disabled_and_the_execution_sh
             (await session.scalars(ExecutionLog.__table__.select().with_only_columns(ExecutionLog.event))).all()
         )
     assert "delivery_failed" in events
+
+
+async def test_a_large_result_goes_as_a_signed_expiring_link(world: World, api: httpx.AsyncClient) -> None:
+    with serving(Receiver()) as receiver:
+        destination, secret = await world.destination(WebhookCreate(name="Hook", url=receiver.url))
+        delivery = await world.delivery(destination)
+        assert await world.deliver(delivery, export_link_above_rows=3) is DeliveryStatus.delivered
+    (request,) = receiver.requests
+    assert secret is not None
+    data = Webhook(secret).verify(request.body, request.headers)["data"]
+    assert request.headers["webhook-id"] == f"msg_{delivery.hex}"
+    assert data["rows_total"] == 5 and "rows" not in data
+    link = httpx.URL(data["download_url"])
+    assert link.path.startswith("/api/v1/exports/downloads/")
+    answer = await api.get(link.path)  # no sign-in: the link is the authorization
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/x-ndjson"
+    assert sorted(json.loads(line)["key"] for line in answer.text.splitlines()) == [f"lamp-{n}" for n in range(5)]
+
+    token = link.path.rsplit("/", 1)[1]
+    delivery_part, expires, signature = token.split(".")
+    forged = [
+        f"{delivery_part}.{int(expires) + 3600}.{signature}",  # extended
+        f"{uuid.uuid4()}.{expires}.{signature}",  # pointed elsewhere
+        f"{delivery_part}.{expires}.{signature[:-2]}xx",
+        "not-a-token",
+    ]
+    for value in forged:
+        refused = await api.get(f"/api/v1/exports/downloads/{value}")
+        assert (refused.status_code, refused.json()["error"]["code"]) == (404, "not_found")
+    expired = links.token(world.settings, delivery, now=time.time() - world.settings.export_link_ttl_seconds - 1)
+    assert (await api.get(f"/api/v1/exports/downloads/{expired}")).status_code == 404
