@@ -8,6 +8,7 @@ destructive calls (delete the organization, leave it, delete your account) never
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -29,13 +30,19 @@ from scrapeflow.bots import secrets as bot_secrets
 from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import BotCreate
 from scrapeflow.config import Settings
+from scrapeflow.exports import links as export_links
+from scrapeflow.exports import planning as export_planning
+from scrapeflow.exports import signing
 from scrapeflow.kit.crypto import SecretBox, new_token, token_hash
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import (
+    DeliveryStatus,
+    DestinationType,
     Execution,
     ExecutionStatus,
     ExecutionTrigger,
+    ExportDestination,
     Organization,
     Page,
     PageStatus,
@@ -192,6 +199,38 @@ async def finished_execution(w: World, bot_id: str | None = None) -> str:
     return str(execution.id)
 
 
+async def new_destination(w: World) -> str:
+    """A webhook destination of org A aimed at a loopback address (a test send is refused by the guard)."""
+    box = SecretBox(w.settings.jwt_secret)
+    destination = ExportDestination(
+        org_id=w.org.id,
+        type=DestinationType.webhook,
+        name="Target destination",
+        config={"url": LOOPBACK, "events": ["execution.succeeded"]},
+        secret_encrypted=box.encrypt(json.dumps({"signing_secret": signing.new_secret()})),
+    )
+    w.session.add(destination)
+    await w.session.flush()
+    return str(destination.id)
+
+
+async def new_delivery(w: World) -> str:
+    execution = await w.session.get_one(Execution, uuid.UUID(await finished_execution(w)))
+    destination = await w.session.get_one(ExportDestination, uuid.UUID(await new_destination(w)))
+    delivery = await export_planning.queue(w.session, execution, destination, "execution.succeeded", "all", utcnow())
+    delivery.status = DeliveryStatus.failed
+    await w.session.flush()
+    return str(delivery.id)
+
+
+async def download_token(w: World) -> str:
+    return export_links.token(w.settings, uuid.UUID(await new_delivery(w)))
+
+
+async def send_body(w: World) -> dict[str, Any]:
+    return {"destination_id": await new_destination(w)}
+
+
 async def reextract_body(w: World) -> dict[str, Any]:
     return {"execution_id": await finished_execution(w, w.made["bot_id"])}
 
@@ -215,11 +254,24 @@ OBJECTS: dict[str, Maker] = {
     "invitation_id": new_invitation,
     "key_id": new_api_key,
     "execution_id": finished_execution,
+    "destination_id": new_destination,
+    "delivery_id": new_delivery,
+    "token": download_token,
     "version": constant("1"),
     "provider": constant("github"),
     "name": constant("password"),
 }
-TENANT_PARAMS = {"org_id", "bot_id", "schedule_id", "user_id", "invitation_id", "key_id", "execution_id"}
+TENANT_PARAMS = {
+    "org_id",
+    "bot_id",
+    "schedule_id",
+    "user_id",
+    "invitation_id",
+    "key_id",
+    "execution_id",
+    "destination_id",
+    "delivery_id",
+}
 
 # Bodies and cookies of well-formed requests.
 Payload = Callable[[World], Awaitable[dict[str, Any]]]
@@ -362,6 +414,47 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/executions/{execution_id}/retry"): Entry("editor", ok=ACCEPTED),
     ("DELETE", "/api/v1/bots/{bot_id}/learned-selectors"): Entry("editor"),
+    ("GET", "/api/v1/executions/{execution_id}/deliveries"): Entry("viewer"),
+    ("GET", "/api/v1/executions/{execution_id}/review"): Entry("viewer"),
+    ("POST", "/api/v1/executions/{execution_id}/review"): Entry(
+        "editor", body=fixed({"decision": "approve"}), ok=frozenset({409}), ok_code="not_in_review"
+    ),
+    ("GET", "/api/v1/exports/destinations"): Entry("viewer"),
+    ("POST", "/api/v1/exports/webhook"): Entry(
+        "admin", body=fixed({"name": "Hook", "url": "https://hooks.example.com/scrapeflow"})
+    ),
+    ("POST", "/api/v1/exports/slack"): Entry(
+        "admin", body=fixed({"name": "Team", "webhook_url": "https://hooks.slack.com/services/T0/B0/x"})
+    ),
+    # No SMTP server in these settings: an allowed caller learns that email is unavailable.
+    ("POST", "/api/v1/exports/email"): Entry(
+        "admin",
+        body=fixed({"name": "Mail", "to": ["ops@example.com"]}),
+        ok=frozenset({422}),
+        ok_code="email_unavailable",
+    ),
+    ("POST", "/api/v1/exports/google-sheets"): Entry(
+        "admin",
+        body=fixed(
+            {
+                "name": "Sheet",
+                "spreadsheet": "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
+                "credentials": {
+                    "type": "authorized_user",
+                    "client_id": "id",
+                    "client_secret": "secret",
+                    "refresh_token": "refresh",
+                },
+            }
+        ),
+    ),
+    ("PUT", "/api/v1/exports/destinations/{destination_id}"): Entry("admin", body=fixed({"name": "Renamed"})),
+    ("DELETE", "/api/v1/exports/destinations/{destination_id}"): Entry("admin"),
+    ("POST", "/api/v1/exports/destinations/{destination_id}/test"): Entry("admin"),
+    ("GET", "/api/v1/exports/destinations/{destination_id}/deliveries"): Entry("viewer"),
+    ("POST", "/api/v1/exports/{execution_id}/send"): Entry("editor", body=send_body, ok=ACCEPTED),
+    ("POST", "/api/v1/exports/deliveries/{delivery_id}/redeliver"): Entry("editor", ok=ACCEPTED),
+    ("GET", "/api/v1/exports/downloads/{token}"): Entry("public"),
     ("GET", "/api/v1/schedules"): Entry("viewer"),
     ("POST", "/api/v1/schedules"): Entry("editor", body=schedule_of_new_bot),
     ("GET", "/api/v1/schedules/{schedule_id}"): Entry("viewer"),

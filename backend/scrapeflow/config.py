@@ -75,6 +75,21 @@ class Settings(BaseSettings):
     schedule_min_interval_seconds: int = 60  # the shortest time allowed between two runs of a schedule
     execution_retention_days: int = 30  # finished executions (logs, pages, rows, snapshots) are deleted after this
 
+    # Exports: deliveries to webhooks, Slack, email and Google Sheets, retried on their own.
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)  # the first retry's delay; each next is 3x
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)  # one request to a receiver, start to end
+    export_batch_rows: int = Field(default=1000, ge=1)  # rows per webhook message (large results go in batches)
+    export_link_above_rows: int = Field(default=0, ge=0)  # above this many rows send a download link (0: never)
+    export_link_ttl_seconds: int = Field(default=86400, ge=60)  # how long such a link works
+    destination_disable_after: int = Field(default=5, ge=1)  # consecutive failed deliveries before disabling
+    smtp_host: str = ""  # empty: no email destinations
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "ScrapeFlow <scrapeflow@localhost>"
+    smtp_starttls: bool = True
+
     firecrawl_api_key: str = ""
     firecrawl_api_url: str = ""  # empty: Firecrawl's cloud when a key is set
 

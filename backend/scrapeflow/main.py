@@ -27,6 +27,8 @@ from scrapeflow.config import Environment, Settings, get_settings
 from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.executions.endpoints import bot_router as execution_bots_router
 from scrapeflow.executions.endpoints import router as executions_router
+from scrapeflow.exports.endpoints import execution_router as export_executions_router
+from scrapeflow.exports.endpoints import router as exports_router
 from scrapeflow.firecrawl_api.endpoints import router as firecrawl_router
 from scrapeflow.health import router as health_router
 from scrapeflow.kit.crypto import SecretBox
@@ -177,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(firecrawl_router)
     routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, schedules_router)
-    for router in (*routers, workflow_router, executions_router, execution_bots_router):
+    exports = (exports_router, export_executions_router)
+    for router in (*routers, workflow_router, executions_router, execution_bots_router, *exports):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -230,16 +230,21 @@ def require(permission: Permission) -> Callable[..., Awaitable[AuthSubject]]:
     async def dependency(
         request: Request, session: SessionDep, credentials: BearerCredentials, x_org_id: OrgHeader = None
     ) -> AuthSubject:
-        subject = await resolve_subject(request, session, credentials, x_org_id)
-        if not subject.can(permission):
-            raise Forbidden(
-                f"Your role ({subject.role.value}) may not do this; it needs the `{permission.value}` permission.",
-                code="insufficient_role",
-                details={"role": subject.role.value, "required": permission.value},
-            )
-        return subject
+        return check(await resolve_subject(request, session, credentials, x_org_id), permission)
 
     return dependency
+
+
+def check(subject: AuthSubject, permission: Permission) -> AuthSubject:
+    """The subject, if its role has the permission (services call it after finding the object, so that
+    callers of another organization get 404 rather than learn that the object exists)."""
+    if not subject.can(permission):
+        raise Forbidden(
+            f"Your role ({subject.role.value}) may not do this; it needs the `{permission.value}` permission.",
+            code="insufficient_role",
+            details={"role": subject.role.value, "required": permission.value},
+        )
+    return subject
 
 
 OrgRead = Annotated[AuthSubject, Depends(require(Permission.org_read))]
@@ -247,5 +252,6 @@ BotsRead = Annotated[AuthSubject, Depends(require(Permission.bots_read))]
 BotsWrite = Annotated[AuthSubject, Depends(require(Permission.bots_write))]
 MembersManage = Annotated[AuthSubject, Depends(require(Permission.members_manage))]
 KeysManage = Annotated[AuthSubject, Depends(require(Permission.keys_manage))]
+DestinationsManage = Annotated[AuthSubject, Depends(require(Permission.destinations_manage))]
 AuditRead = Annotated[AuthSubject, Depends(require(Permission.audit_read))]
 OrgDelete = Annotated[AuthSubject, Depends(require(Permission.org_delete))]

@@ -70,6 +70,9 @@ class BotCreate(InputSchema):
     start_url: StartUrl | None = None
     workflow_json: Workflow | None = None
     fetch: FetchSettingsInput | None = None
+    review_before_export: bool = Field(
+        False, description="Hold each run's rows for review; only approved rows are exported."
+    )
 
     @model_validator(mode="after")
     def _workflow_or_start_url(self) -> BotCreate:
@@ -88,6 +91,7 @@ class BotUpdate(InputSchema):
     start_url: StartUrl | None = None
     workflow_json: Workflow | None = None
     fetch: FetchSettingsInput | None = None
+    review_before_export: bool | None = None
     base_version: int | None = Field(
         default=None,
         ge=1,
@@ -109,6 +113,7 @@ class BotSummary(Schema):
 class Bot(BotSummary):
     workflow_json: dict[str, Any]
     fetch: FetchSettings
+    review_before_export: bool = Field(description="Runs wait in `awaiting_review` until their rows are reviewed.")
 
     @classmethod
     def of(cls, bot: models.Bot) -> Bot:
@@ -117,6 +122,7 @@ class Bot(BotSummary):
                 **BotSummary.model_validate(bot).model_dump(),
                 "workflow_json": bot.workflow_json,
                 "fetch": public_view(bot.settings),
+                "review_before_export": bool(bot.settings.get("review_before_export")),
             }
         )
 

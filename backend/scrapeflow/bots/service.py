@@ -82,7 +82,10 @@ async def create(session: AsyncSession, subject: AuthSubject, body: BotCreate, b
         description=body.description,
         start_url=body.start_url,
         workflow_json=body.workflow_json,
-        settings=fetch_settings.merge({}, body.fetch or FetchSettingsInput(), box),
+        settings={
+            **fetch_settings.merge({}, body.fetch or FetchSettingsInput(), box),
+            "review_before_export": body.review_before_export,
+        },
         version=1,
         created_by_id=subject.user_id,
     )
@@ -134,6 +137,11 @@ async def update_bot(
         compile_or_422(changes["workflow_json"])
     if body.fetch is not None:
         changes["settings"] = fetch_settings.merge(bot.settings, body.fetch, box)
+    if body.review_before_export is not None:
+        changes["settings"] = {
+            **changes.get("settings", bot.settings),
+            "review_before_export": body.review_before_export,
+        }
     return await _save_new_version(session, subject, bot, changes, body.message or "Saved", body.base_version)
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from scrapeflow.kit.pagination import PageParams
 from scrapeflow.kit.schemas import InputSchema, Schema
-from scrapeflow.models import ChangeStatus, ExecutionStage, ExecutionStatus, ExecutionTrigger
+from scrapeflow.models import ChangeStatus, ExecutionStage, ExecutionStatus, ExecutionTrigger, ReviewStatus
 
 
 class Execution(Schema):
@@ -32,6 +32,9 @@ class Execution(Schema):
     stage_timings: dict[str, Any] = Field(description="Per stage: `started` (epoch seconds) and `seconds` taken.")
     error_code: str | None
     error_message: str | None
+    export_error: str | None = Field(
+        description="The last delivery that failed for good (the execution's status is the scrape's alone)."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -80,6 +83,7 @@ class ResultRow(Schema):
     data: dict[str, Any]
     change_status: ChangeStatus
     diff: dict[str, Any] = Field(description="For a changed row: `{field: {from, to}}`.")
+    review_status: ReviewStatus | None = Field(description="For a bot that reviews rows before export.")
     created_at: datetime
 
 

@@ -1,1 +1,1 @@
-"""Exports: delivering a bot's rows to destinations (webhooks, Google Sheets, Slack)."""
+"""Exports: destinations (webhook, Slack, email, Google Sheets), deliveries, retries and review before export."""

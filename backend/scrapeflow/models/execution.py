@@ -73,6 +73,8 @@ class Execution(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     stage_timings: Mapped[dict[str, Any]] = mapped_column(JSONVariant, default=dict)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    export_error: Mapped[str | None] = mapped_column(Text)
+    """The last delivery that failed for good (the scrape's own status is unaffected); cleared on redelivery."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     log_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

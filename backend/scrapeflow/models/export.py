@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scrapeflow.db import Base
@@ -24,6 +24,7 @@ class DestinationType(StrEnum):
 
 class DeliveryStatus(StrEnum):
     pending = "pending"
+    sending = "sending"
     retrying = "retrying"
     delivered = "delivered"
     failed = "failed"
@@ -40,15 +41,20 @@ class ExportDestination(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Delivery(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
-    """One attempt series to send one execution's rows to one destination."""
+    """One attempt series to send one execution's rows to one destination (its id is the webhook-id).
+
+    `next_attempt_at` is when the next attempt is due, or, while `sending`, when the worker's claim lapses
+    (a worker that died mid-delivery leaves it to the sweep).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         Index(None, "org_id", "destination_id", "created_at"),
-        Index(None, "org_id", "execution_id"),
+        UniqueConstraint("org_id", "execution_id", "destination_id"),
         Index(None, "status", "next_attempt_at"),
     )
 
@@ -63,3 +69,8 @@ class Delivery(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    """Which rows: all, new, or changed (new and changed)."""
+    batches_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Webhook batches the receiver accepted (a retry resumes after them)."""
+    rows_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

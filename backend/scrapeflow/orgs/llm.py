@@ -47,7 +47,7 @@ async def get(session: AsyncSession, subject: AuthSubject) -> LlmSettings:
     return _view(await orgs_service.get(session, subject))
 
 
-def _check_reachable(base_url: str, settings: Settings) -> None:
+def check_reachable(base_url: str, settings: Settings) -> None:
     """The server calls this URL, so it must not point inside our network unless FETCH_ALLOWLIST allows it.
 
     Literal private addresses (in any spelling) and `localhost` are refused here; names that resolve to
@@ -72,7 +72,7 @@ async def update(
 ) -> LlmSettings:
     organization = await orgs_service.get(session, subject)
     if body.base_url:
-        _check_reachable(body.base_url, settings)
+        check_reachable(body.base_url, settings)
     stored = dict(organization.settings.get("llm") or {})
     if body.api_key is not None:
         stored["sealed_key"] = box.encrypt(body.api_key)

@@ -31,6 +31,8 @@ TIME_LIMITS = {
     "pipeline.schedules": (60, 90),
     "pipeline.usage": (300, 360),
     "pipeline.retention": (1800, 1860),
+    "exports.deliver": (900, 960),  # exports.delivery.DELIVER_TIME_LIMIT: its claim outlives the hard limit
+    "exports.sweep": (60, 90),
 }
 ROUTES = {
     "pipeline.map": "scraping",
@@ -42,6 +44,8 @@ ROUTES = {
     "pipeline.schedules": "default",
     "pipeline.usage": "default",
     "pipeline.retention": "default",
+    "exports.deliver": "export",
+    "exports.sweep": "default",
 }
 SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at most this late
 
@@ -49,6 +53,11 @@ SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at mos
 def watchdog_interval(settings: Settings) -> float:
     """How often beat looks for stalled executions: a few times per stall period, at most every 15 s."""
     return max(1.0, min(15.0, settings.execution_stall_seconds / 3))
+
+
+def sweep_interval(settings: Settings) -> float:
+    """How often beat sends deliveries whose retry is due: about the first retry delay, 1 to 15 s."""
+    return max(1.0, min(15.0, settings.webhook_retry_base_seconds))
 
 
 def broker_folders(settings: Settings) -> dict[str, Path]:
@@ -89,7 +98,9 @@ def _transport(settings: Settings) -> dict[str, Any]:
 
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    celery = Celery("scrapeflow", include=["scrapeflow.pipeline.tasks"])  # imported when a worker starts
+    celery = Celery(
+        "scrapeflow", include=["scrapeflow.pipeline.tasks", "scrapeflow.exports.tasks"]
+    )  # imported when a worker starts
     celery.conf.update(
         **_transport(settings),
         task_serializer="json",
@@ -116,6 +127,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "schedules": {"task": "pipeline.schedules", "schedule": SCHEDULES_EVERY_SECONDS},
             "usage": {"task": "pipeline.usage", "schedule": 3600.0},
             "retention": {"task": "pipeline.retention", "schedule": 3600.0},
+            "deliveries": {"task": "exports.sweep", "schedule": sweep_interval(settings)},
         },
         timezone="UTC",
     )

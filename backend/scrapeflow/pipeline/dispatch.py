@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from celery import Celery
 
@@ -28,6 +29,15 @@ class Dispatcher:
             priority=execution.priority,
             task_id=map_task_id(execution),
         )
+
+    async def resume_export(self, execution: Execution) -> None:
+        """The export stage of an execution whose rows were reviewed."""
+        await asyncio.to_thread(
+            self.celery.send_task, "pipeline.export", args=(str(execution.id),), priority=execution.priority
+        )
+
+    async def deliver(self, delivery_id: uuid.UUID) -> None:
+        await asyncio.to_thread(self.celery.send_task, "exports.deliver", args=(str(delivery_id),))
 
     async def revoke(self, execution: Execution) -> None:
         """Drop the execution's queued tasks (a running batch notices the cancellation at its next page)."""

@@ -52,6 +52,9 @@ class CeleryEnqueuer:
         else:
             self.celery.send_task(f"pipeline.{name}", args=(str(execution_id),), priority=priority)
 
+    def deliver(self, delivery_id: uuid.UUID) -> None:
+        self.celery.send_task("exports.deliver", args=(str(delivery_id),))
+
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     global _runner

@@ -43,6 +43,7 @@ from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.engine.urls import normalise
 from scrapeflow.executions import logs
+from scrapeflow.exports import planning as export_planning
 from scrapeflow.kit.artifacts import ArtifactStore
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.http import ClientInfo
@@ -63,7 +64,7 @@ from scrapeflow.models import (
 from scrapeflow.observability.metrics import count_pages, count_rows, observe_stage
 from scrapeflow.pipeline.fetchers import FetcherCache
 from scrapeflow.workflow.compiler import validate
-from scrapeflow.workflow.nodes import DedupeData, LlmExtractData
+from scrapeflow.workflow.nodes import DedupeData, ExportData, LlmExtractData
 from scrapeflow.workflow.plan import Plan
 
 FINISHED = frozenset(
@@ -82,6 +83,10 @@ class Enqueuer(Protocol):
         ...
 
     def stage(self, name: str, execution_id: uuid.UUID, priority: int) -> None: ...
+
+    def deliver(self, delivery_id: uuid.UUID) -> None:
+        """One export delivery (its own task, retried on its own)."""
+        ...
 
 
 class Sends:
@@ -807,23 +812,31 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
 
 
 async def export_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
+    """Finish the execution (its status is the scrape's alone) and queue one delivery per export step; a bot
+    that reviews its rows first waits in `awaiting_review` (the review API sends this stage again)."""
+    deliveries: list[uuid.UUID] = []
     async with session_scope(rt.sessionmaker) as session:
         loaded = await _load(session, execution_id)
         if loaded is None or loaded.execution.stage is not ExecutionStage.exporting:
             return
         execution = loaded.execution
-        if loaded.plan.sinks:
-            await logs.append(
-                session,
-                execution,
-                f"{len(loaded.plan.sinks)} export step(s): deliveries run with export destinations",
-                event="export",
-            )
-        await _finish(session, execution)
+        if execution.status is not ExecutionStatus.running or await export_planning.hold(
+            session, execution, loaded.bot
+        ):
+            return
+        if await _finish(session, execution):
+            sinks = [
+                (step.data.destination_id, step.data.rows)
+                for step in loaded.plan.sinks
+                if isinstance(step.data, ExportData)
+            ]
+            deliveries = await export_planning.plan(session, execution, sinks, utcnow())
+    for delivery_id in deliveries:
+        rt.enqueue.deliver(delivery_id)
 
 
-async def _finish(session: AsyncSession, execution: Execution) -> None:
-    """The final status, once (a duplicate export task finds it finished), and the period's usage."""
+async def _finish(session: AsyncSession, execution: Execution) -> bool:
+    """The final status, once (a duplicate export task finds it finished: False), and the period's usage."""
     now = utcnow()
     claimed = await session.scalar(
         update(Execution)
@@ -833,7 +846,7 @@ async def _finish(session: AsyncSession, execution: Execution) -> None:
         execution_options={"synchronize_session": False},
     )
     if claimed is None:
-        return
+        return False
     await add_usage(session, execution.org_id, now, executions=1, pages=execution.pages_done, rows=execution.rows_count)
     failed, done = execution.pages_failed, execution.pages_done
     if done == 0 and failed > 0:
@@ -868,6 +881,7 @@ async def _finish(session: AsyncSession, execution: Execution) -> None:
         level="warning" if failed else "info",
         status=execution.status.value,
     )
+    return True
 
 
 _STAGE_TASKS = {ExecutionStage.extracting: "extract", ExecutionStage.saving: "save", ExecutionStage.exporting: "export"}
