@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.permissions import ROLE_PERMISSIONS, Permission, role_for_scopes
 from scrapeflow.auth.tokens import decode_access_token
+from scrapeflow.billing.ratelimits import count_request
 from scrapeflow.config import Settings
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.crypto import token_hash
@@ -231,6 +232,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[AuthSubject]]:
         request: Request, session: SessionDep, credentials: BearerCredentials, x_org_id: OrgHeader = None
     ) -> AuthSubject:
         subject = await resolve_subject(request, session, credentials, x_org_id)
+        await count_request(request, session, subject)
         if not subject.can(permission):
             raise Forbidden(
                 f"Your role ({subject.role.value}) may not do this; it needs the `{permission.value}` permission.",
@@ -248,4 +250,5 @@ BotsWrite = Annotated[AuthSubject, Depends(require(Permission.bots_write))]
 MembersManage = Annotated[AuthSubject, Depends(require(Permission.members_manage))]
 KeysManage = Annotated[AuthSubject, Depends(require(Permission.keys_manage))]
 AuditRead = Annotated[AuthSubject, Depends(require(Permission.audit_read))]
+BillingManage = Annotated[AuthSubject, Depends(require(Permission.billing_manage))]
 OrgDelete = Annotated[AuthSubject, Depends(require(Permission.org_delete))]
