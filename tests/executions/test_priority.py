@@ -30,7 +30,9 @@ async def test_an_execution_takes_its_organizations_plan_priority(session: Async
     async with build_app(billed, session) as app:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000")
         ada = await make_user(session, billed)
-        bot = (await client.post("/api/v1/bots", json={"name": "b", "start_url": START_URL}, headers=ada.headers)).json()
+        bot = (
+            await client.post("/api/v1/bots", json={"name": "b", "start_url": START_URL}, headers=ada.headers)
+        ).json()
         free = await client.post(f"/api/v1/bots/{bot['id']}/execute", headers=ada.headers)
         await session.execute(update(Organization).where(Organization.id == ada.user.default_org_id).values(plan="pro"))
         pro = await client.post(f"/api/v1/bots/{bot['id']}/execute", headers=ada.headers)
