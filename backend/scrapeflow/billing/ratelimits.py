@@ -190,6 +190,10 @@ class RateLimitMiddleware:
             counted = scope.get("state", {}).get(_COUNTED)
             if message["type"] == "http.response.start" and counted is not None:
                 limit, remaining = counted
+                headers = message.get("headers", [])
+                if any(name == b"x-ratelimit-limit" for name, _ in headers):
+                    await send(message)  # a refusal names the limit it hit
+                    return
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-ratelimit-limit", str(limit).encode()),
