@@ -25,7 +25,9 @@ REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(10, 16)}"
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def limited(request: pytest.FixtureRequest, settings: Settings, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+async def limited(
+    request: pytest.FixtureRequest, settings: Settings, session: AsyncSession
+) -> AsyncIterator[httpx.AsyncClient]:
     """Billing on, small limits; the limiter's storage in memory, or Redis (where answers are also cached)."""
     redis_url = REDIS_URL if request.param == "redis" else ""
     if redis_url:
@@ -91,10 +93,13 @@ async def test_run_endpoints_count_against_the_plan_whatever_the_credential(
     ada = await make_user(session, settings)
     bot = (await new_bot(limited, ada.headers)).json()
     for _ in range(10):  # the fetch guard refuses the loopback address: nothing is fetched
-        answer = await limited.post(f"/api/v1/bots/{bot['id']}/test", json={"url": "http://127.0.0.1:9/"}, headers=ada.headers)
+        answer = await limited.post(
+            f"/api/v1/bots/{bot['id']}/test", json={"url": "http://127.0.0.1:9/"}, headers=ada.headers
+        )
         assert answer.status_code == 200, answer.text
     assert_refused(
-        await limited.post(f"/api/v1/bots/{bot['id']}/test", json={"url": "http://127.0.0.1:9/"}, headers=ada.headers), 10
+        await limited.post(f"/api/v1/bots/{bot['id']}/test", json={"url": "http://127.0.0.1:9/"}, headers=ada.headers),
+        10,
     )
 
 
