@@ -16,6 +16,7 @@ from scrapeflow.billing.payments.toss import TossProvider
 from scrapeflow.billing.plans import PLANS
 from scrapeflow.billing.ratelimits import count_run
 from scrapeflow.billing.schemas import (
+    CancelRequest,
     Estimate,
     InvoiceOut,
     PlanLimits,
@@ -102,11 +103,19 @@ async def open_portal(
     return Portal(url=await billing_service.portal(session, settings, subject, clients, return_url))
 
 
-@payments_router.post("/cancel", summary="Cancel the subscription at the end of the paid period")
+@payments_router.post("/cancel", summary="Cancel the subscription")
 async def cancel(
-    subject: BillingManage, session: SessionDep, settings: SettingsDep, clients: ClientsDep
+    subject: BillingManage,
+    session: SessionDep,
+    settings: SettingsDep,
+    clients: ClientsDep,
+    body: CancelRequest | None = None,
 ) -> SubscriptionOut:
-    return SubscriptionOut.model_validate(await billing_service.cancel(session, settings, subject, clients))
+    """Renewal stops and the plan lasts until the paid period ends; with `immediately`, it ends now (Toss
+    Payments cancels, and so refunds, the period's payment; Stripe cancels the subscription)."""
+    immediately = body.immediately if body else False
+    subscription = await billing_service.cancel(session, settings, subject, clients, immediately=immediately)
+    return SubscriptionOut.model_validate(subscription)
 
 
 @payments_router.get("/invoices", summary="The organization's invoices")

@@ -88,6 +88,10 @@ class Portal(Schema):
     url: str
 
 
+class CancelRequest(InputSchema):
+    immediately: bool = Field(default=False, description="End the plan now instead of at the period's end.")
+
+
 class SubscriptionOut(Schema):
     provider: str
     plan: str

@@ -161,10 +161,12 @@ async def _live(session: AsyncSession, subject: AuthSubject) -> Subscription:
     return subscription
 
 
-async def cancel(session: AsyncSession, settings: Settings, subject: AuthSubject, clients: Clients) -> Subscription:
-    """Stop renewing; the plan lasts until the paid period ends."""
+async def cancel(
+    session: AsyncSession, settings: Settings, subject: AuthSubject, clients: Clients, *, immediately: bool
+) -> Subscription:
+    """Stop renewing; the plan lasts until the paid period ends, or ends now."""
     subscription = await _live(session, subject)
-    await provider_for(settings, subscription.provider, clients).cancel(session, subscription)
+    await provider_for(settings, subscription.provider, clients).cancel(session, subscription, immediately=immediately)
     return subscription
 
 

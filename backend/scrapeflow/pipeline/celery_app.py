@@ -31,6 +31,7 @@ TIME_LIMITS = {
     "pipeline.schedules": (60, 90),
     "pipeline.usage": (300, 360),
     "pipeline.retention": (1800, 1860),
+    "billing.renewals": (600, 660),
 }
 ROUTES = {
     "pipeline.map": "scraping",
@@ -42,6 +43,7 @@ ROUTES = {
     "pipeline.schedules": "default",
     "pipeline.usage": "default",
     "pipeline.retention": "default",
+    "billing.renewals": "default",
 }
 SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at most this late
 
@@ -116,6 +118,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "schedules": {"task": "pipeline.schedules", "schedule": SCHEDULES_EVERY_SECONDS},
             "usage": {"task": "pipeline.usage", "schedule": 3600.0},
             "retention": {"task": "pipeline.retention", "schedule": 3600.0},
+            "renewals": {"task": "billing.renewals", "schedule": 3600.0},
         },
         timezone="UTC",
     )

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.billing.payments.toss import renew_due
 from scrapeflow.billing.quotas import retention_by_plan
 from scrapeflow.executions import service as executions_service
 from scrapeflow.kit.time import utcnow
@@ -60,3 +61,10 @@ async def expire_executions(rt: Runtime) -> int:
             rt.sessionmaker, now, days, delete_artifacts, of_organizations=organizations
         )
     return deleted
+
+
+async def renew_subscriptions(rt: Runtime) -> int:
+    """Toss Payments' recurring charges are ours to make: charge the subscriptions whose period ended."""
+    if not (rt.settings.billing_enabled and rt.settings.toss_secret_key):
+        return 0
+    return await renew_due(rt.sessionmaker, rt.settings, rt.box, utcnow())

@@ -79,8 +79,8 @@ class PaymentProvider(Protocol):
         """Start (or change) the organization's subscription to the plan."""
         ...
 
-    async def cancel(self, session: AsyncSession, subscription: Subscription) -> None:
-        """Stop renewing: the plan lasts until the paid period ends."""
+    async def cancel(self, session: AsyncSession, subscription: Subscription, *, immediately: bool) -> None:
+        """Stop renewing: the plan lasts until the paid period ends, or ends now (`immediately`)."""
         ...
 
     async def invoices(self, session: AsyncSession, subscription: Subscription) -> list[Invoice]: ...

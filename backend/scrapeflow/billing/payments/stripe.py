@@ -119,12 +119,16 @@ class StripeProvider:
             raise ProviderError(f"Stripe refused the request: {exc.user_message or 'try again later'}.") from exc
         return str(made.url)
 
-    async def cancel(self, session: AsyncSession, subscription: Subscription) -> None:
+    async def cancel(self, session: AsyncSession, subscription: Subscription, *, immediately: bool) -> None:
+        """At the period's end, or `immediately` (Stripe's customer.subscription.deleted then ends the plan)."""
         assert subscription.provider_subscription_id is not None
         try:
-            await self.client.v1.subscriptions.update_async(
-                subscription.provider_subscription_id, {"cancel_at_period_end": True}
-            )
+            if immediately:
+                await self.client.v1.subscriptions.cancel_async(subscription.provider_subscription_id)
+            else:
+                await self.client.v1.subscriptions.update_async(
+                    subscription.provider_subscription_id, {"cancel_at_period_end": True}
+                )
         except stripe.StripeError as exc:
             raise ProviderError(f"Stripe refused the request: {exc.user_message or 'try again later'}.") from exc
         subscription.cancel_at_period_end = True

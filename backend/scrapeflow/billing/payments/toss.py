@@ -5,37 +5,33 @@ from Toss, as Toss advises for card payments, whose webhooks are not signed)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scrapeflow.billing.payments.base import Invoice, PaymentFact, Started, SubscribeRequest, SubscriptionState
-from scrapeflow.billing.payments.state import apply_subscription, first_delivery, record_payment
+from scrapeflow.billing.payments.state import ENDED, LAPSED, LIVE, apply_subscription, first_delivery, record_payment
 from scrapeflow.billing.payments.stripe import ProviderError
 from scrapeflow.billing.plans import plan_named
 from scrapeflow.config import Settings
+from scrapeflow.db import session_scope
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import AppError, Unprocessable
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Organization, Payment, Subscription
 
 PERIOD = timedelta(days=30)
+RETRY_AFTER = timedelta(days=1)
 
 
 class PaymentDeclined(AppError):
     status_code = 402
     code = "payment_declined"
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 class TossProvider:
@@ -107,7 +103,11 @@ class TossProvider:
         assert subscription.provider_subscription_id is not None
         plan = plan_named(subscription.plan)
         now = utcnow()
-        order = f"{subscription.provider_subscription_id}-{now:%Y%m%d%H%M%S}"
+        ended = subscription.current_period_end
+        # A renewal continues the paid period; a first charge (or one long overdue) starts a new one. One order
+        # per period: a retried charge of the same period is the same order, which Toss charges once.
+        start = ended if ended is not None and now - PERIOD < ended <= now + PERIOD else now
+        order = f"{subscription.provider_subscription_id}-{start:%Y%m%d%H%M%S}"
         billing_key = self.box.decrypt(subscription.billing_key_sealed)
         body = {
             "customerKey": subscription.provider_customer_id,
@@ -126,7 +126,6 @@ class TossProvider:
             )
             # The failed charge is kept (and starts the grace period of a renewal) though the request fails.
             raise PaymentDeclined(exc.message, code=exc.code, keep_changes=True) from exc
-        approved = _parse_time(paid.get("approvedAt")) or now
         state = SubscriptionState(
             provider=self.name,
             subscription_id=subscription.provider_subscription_id,
@@ -135,8 +134,8 @@ class TossProvider:
             plan=subscription.plan,
             status="active",
             event_at=now,
-            period_start=approved,
-            period_end=approved + PERIOD,
+            period_start=start,
+            period_end=start + PERIOD,
         )
         await apply_subscription(session, self.settings, state)
         fact = PaymentFact(
@@ -152,15 +151,40 @@ class TossProvider:
         )
         await record_payment(session, self.settings, fact)
 
-    async def cancel(self, session: AsyncSession, subscription: Subscription) -> None:
-        """No further charges: the plan lasts until the paid period ends (recurring charges are ours to make)."""
+    async def cancel(self, session: AsyncSession, subscription: Subscription, *, immediately: bool) -> None:
+        """No further charges (recurring charges are ours to make): the plan lasts until the paid period ends, or,
+        `immediately`, the period's payment is cancelled (refunded) and the free plan applies now."""
         subscription.cancel_at_period_end = True
-
-    async def refund(self, session: AsyncSession, payment: Payment, reason: str) -> None:
-        answer = await self._call(
-            "POST", f"/v1/payments/{payment.provider_payment_id}/cancel", {"cancelReason": reason}
+        if not immediately:
+            return
+        last = await session.scalar(
+            select(Payment)
+            .where(Payment.subscription_id == subscription.id, Payment.status == "paid")
+            .order_by(Payment.created_at.desc())
+            .limit(1)
         )
-        payment.status = "canceled" if answer.get("status") == "CANCELED" else str(answer.get("status", "")).lower()
+        if last is not None:
+            path = f"/v1/payments/{last.provider_payment_id}/cancel"
+            answer = await self._call("POST", path, {"cancelReason": "Subscription cancelled"})
+            last.status = "canceled" if answer.get("status") == "CANCELED" else str(answer.get("status")).lower()
+        await self._end(session, subscription)
+
+    async def _end(self, session: AsyncSession, subscription: Subscription) -> None:
+        assert subscription.provider_subscription_id is not None
+        state = SubscriptionState(
+            self.name, subscription.provider_subscription_id, None, subscription.org_id, None, "canceled", utcnow()
+        )
+        await apply_subscription(session, self.settings, state)
+
+    async def renew(self, session: AsyncSession, subscription: Subscription) -> None:
+        """At the end of a paid period: charge the next month, or end a subscription cancelled for then."""
+        if subscription.cancel_at_period_end:
+            await self._end(session, subscription)
+            return
+        organization = await session.get(Organization, subscription.org_id)
+        assert organization is not None
+        with contextlib.suppress(PaymentDeclined):  # recorded: the grace period runs, and the next pass retries
+            await self.charge(session, subscription, organization)
 
     async def invoices(self, session: AsyncSession, subscription: Subscription) -> list[Invoice]:
         payments = await session.scalars(
@@ -198,3 +222,34 @@ class TossProvider:
         elif status == "ABORTED":
             known.status = "failed"
         return "applied"
+
+
+async def renew_due(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, box: SecretBox, now: datetime
+) -> int:
+    """Charge the Toss subscriptions whose paid period has ended (each in its own transaction); a failed charge
+    is tried again a day later, through the grace period. Returns how many were handled."""
+    retry_before = now - RETRY_AFTER
+    async with sessions() as session:
+        due = list(
+            await session.scalars(
+                select(Subscription.id).where(
+                    Subscription.provider == "toss",
+                    Subscription.current_period_end <= now,
+                    or_(
+                        Subscription.status.in_(LIVE),
+                        and_(Subscription.status.in_(LAPSED), Subscription.updated_at < retry_before),
+                    ),
+                )
+            )
+        )
+    if not due:
+        return 0
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        provider = TossProvider(settings, box, http)
+        for subscription_id in due:
+            async with session_scope(sessions) as session:
+                subscription = await session.get(Subscription, subscription_id, with_for_update=True)
+                if subscription is not None and subscription.status not in ENDED:
+                    await provider.renew(session, subscription)
+    return len(due)
