@@ -53,6 +53,12 @@ def watchdog_interval(settings: Settings) -> float:
     return max(1.0, min(15.0, settings.execution_stall_seconds / 3))
 
 
+def broker_priority(celery: Celery, priority: int) -> int:
+    """The broker's number for an execution's priority (0-9, higher first). Redis lists are read lowest number
+    first (kombu's priority steps), so there the scale is turned over; AMQP brokers read the highest first."""
+    return 9 - priority if str(celery.conf.broker_url or "").startswith(("redis", "rediss")) else priority
+
+
 def broker_folders(settings: Settings) -> dict[str, Path]:
     root = settings.data_dir.resolve() / "broker"
     return {name: root / name for name in ("queue", "processed", "control", "results")}
