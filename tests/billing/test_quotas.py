@@ -141,3 +141,19 @@ async def test_a_downgrade_below_this_months_usage_applies_next_month(session: A
 
     await change_plan(session, organization, "starter", now)  # within the usage: at once
     assert (organization.plan, organization.pending_plan) == ("starter", None)
+
+
+async def test_invitations_stop_at_the_plans_team_size(
+    billed_client: httpx.AsyncClient, session: AsyncSession, billed: Settings
+) -> None:
+    ada = await make_user(session, billed)
+    org_id = ada.user.default_org_id
+    await set_plan(session, org_id, "starter")  # three members, invitations included
+    invite = f"/api/v1/orgs/{org_id}/invitations"
+    for name in ("grace", "linus"):
+        made = await billed_client.post(invite, json={"email": f"{name}@example.com"}, headers=ada.headers)
+        assert made.status_code == 201, made.text
+    full = await billed_client.post(invite, json={"email": "ken@example.com"}, headers=ada.headers)
+    assert full.status_code == 403
+    assert full.json()["error"]["code"] == "PLAN_LIMIT"
+    assert full.json()["error"]["details"] == {"plan": "starter", "limit": 3, "used": 3}

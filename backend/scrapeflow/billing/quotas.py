@@ -14,7 +14,17 @@ from scrapeflow.billing.usage import counter_for_update, current_usage
 from scrapeflow.config import Settings
 from scrapeflow.executions import logs
 from scrapeflow.kit.errors import AppError
-from scrapeflow.models import Bot, Execution, ExecutionStatus, Organization, Page, ResultRow, Schedule
+from scrapeflow.models import (
+    Bot,
+    Execution,
+    ExecutionStatus,
+    Invitation,
+    Membership,
+    Organization,
+    Page,
+    ResultRow,
+    Schedule,
+)
 from scrapeflow.workflow.plan import Plan as Workflow
 
 UPGRADE = "Upgrade your plan (POST /api/v1/payments/subscribe) or wait for next month's usage period."
@@ -105,6 +115,28 @@ async def check_new_schedule(session: AsyncSession, plan: Plan, org_id: uuid.UUI
         raise PlanLimit(
             f"The {plan.title} plan allows {plan.schedules} schedule(s); delete one or upgrade your plan.",
             details={"plan": plan.name, "limit": plan.schedules, "used": count},
+        )
+
+
+async def check_new_member(session: AsyncSession, plan: Plan, org_id: uuid.UUID, now: datetime) -> None:
+    """Members and pending invitations together may not pass the plan's team size."""
+    members = await session.scalar(select(func.count()).select_from(Membership).where(Membership.org_id == org_id))
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.org_id == org_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    used = (members or 0) + (pending or 0)
+    if _over(plan.team_members, used):
+        raise PlanLimit(
+            f"The {plan.title} plan has room for {plan.team_members} team member(s), invitations included; "
+            "revoke an invitation, remove a member or upgrade your plan.",
+            details={"plan": plan.name, "limit": plan.team_members, "used": used},
         )
 
 

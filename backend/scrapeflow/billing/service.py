@@ -67,6 +67,12 @@ async def schedule_interval(session: AsyncSession, settings: Settings, subject: 
     return quotas.schedule_interval(settings, plan)
 
 
+async def guard_new_member(session: AsyncSession, settings: Settings, subject: AuthSubject) -> None:
+    """Refuse an invitation past the plan's team size (PLAN_LIMIT)."""
+    plan = await plan_now(session, settings, subject)
+    await quotas.check_new_member(session, plan, subject.org_id, utcnow())
+
+
 async def usage_report(session: AsyncSession, settings: Settings, subject: AuthSubject) -> dict[str, Any]:
     """The current period's usage against the organization's limits."""
     now = utcnow()
