@@ -3,7 +3,10 @@ the web app, per IP for sign-in; 429 with Retry-After and X-RateLimit-* headers,
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.permissions import ApiKeyScope
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.billing.ratelimits import RateLimits
 from scrapeflow.config import Settings
+from scrapeflow.kit.errors import TooManyRequests
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.models import Role
 from scrapeflow.orgs import service as orgs_service
@@ -112,3 +117,22 @@ async def test_sign_in_is_limited_by_ip(session: AsyncSession, settings: Setting
             assert (await client.post("/api/v1/auth/login", json=attempt)).status_code == 401
         assert_refused(await client.post("/api/v1/auth/login", json=attempt), 3)
         assert_refused(await client.post("/api/v1/auth/register", json=attempt), 3)
+
+
+async def test_processes_sharing_redis_never_admit_more_than_the_limit(settings: Settings) -> None:
+    """Two processes' limiters on one Redis take leases of the shared counter (2 at a time for 100 a minute)."""
+    configured = settings.model_copy(update={"redis_url": REDIS_URL})
+    first, second = RateLimits(configured), RateLimits(configured)
+    key = f"org:{uuid.uuid4()}"
+    if time.time() % 60 > 55:  # all in one minute's window
+        await asyncio.sleep(61 - time.time() % 60)
+    admitted, refusals = 0, []
+    for n in range(130):
+        try:
+            await (first if n % 3 else second).hit(key, 100)
+            admitted += 1
+        except TooManyRequests as exc:
+            refusals.append((exc.limit, 1 <= exc.retry_after <= 60))
+    assert admitted == 100
+    assert refusals == [(100, True)] * 30
+    assert await first.storage.get(f"requests/{key}/{int(time.time() // 60)}") >= 100

@@ -34,6 +34,8 @@ from scrapeflow.kit.time import utcnow
 if TYPE_CHECKING:
     from scrapeflow.auth.subject import AuthSubject
 
+WINDOW_SECONDS = 60.0
+LEASE_PARTS = 50
 BUCKET_SECONDS = 60.0  # how long a credential's learned bucket is trusted (a plan change applies within it)
 MAX_KNOWN = 100_000
 _COUNTED = "rate_limit"  # scope state: (limit, remaining) once this request was counted
@@ -58,6 +60,15 @@ class Bucket:
     learned_at: float
 
 
+@dataclass(slots=True)
+class Lease:
+    """Requests this process took from a key's shared counter for one window and has not spent yet."""
+
+    window: int
+    taken: int  # the shared counter after the lease was taken (capped at the limit)
+    left: int
+
+
 class RateLimits:
     """The app's limiter: slowapi's for IPs, and the buckets of the credentials seen so far."""
 
@@ -74,20 +85,35 @@ class RateLimits:
         )
         self.storage: Storage = create_storage(settings)
         self.known: dict[bytes, Bucket] = {}
+        self.leases: dict[str, Lease] = {}
 
     async def hit(self, key: str, per_minute: int) -> tuple[int, int]:
-        """Count one request in `key`'s current minute: (limit, remaining); 429 past the limit."""
-        item = RateLimitItemPerMinute(per_minute)
-        storage_key = item.key_for("requests", key)
-        count = await self.storage.incr(storage_key, item.get_expiry())
-        if count > per_minute:
-            reset = await self.storage.get_expiry(storage_key)
+        """Count one request in `key`'s current minute: (limit, remaining); 429 past the limit.
+
+        A process takes requests from the shared counter in leases (1/`LEASE_PARTS` of the limit, at least one)
+        and spends them locally, so a high limit costs one storage call per lease instead of one per request.
+        Leases are counted when taken, so the organization never gets more than its limit; a process may hold
+        a few unspent, refusing others slightly early. Small limits (under `LEASE_PARTS`) count every request."""
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        lease = self.leases.get(key)
+        if lease is not None and lease.window == window and lease.left > 0:
+            lease.left -= 1
+            return per_minute, max(0, per_minute - lease.taken + lease.left)
+        size = max(1, per_minute // LEASE_PARTS)
+        taken = await self.storage.incr(f"requests/{key}/{window}", int(WINDOW_SECONDS) + 5, amount=size)
+        granted = min(size, per_minute - (taken - size))
+        if granted <= 0:
+            self.leases.pop(key, None)
             raise TooManyRequests(
                 f"Too many requests: {per_minute} per minute allowed. Slow down, or upgrade your plan for more.",
-                retry_after=max(1, math.ceil(reset - time.time())),
+                retry_after=max(1, math.ceil((window + 1) * WINDOW_SECONDS - now)),
                 limit=per_minute,
             )
-        return per_minute, per_minute - count
+        if len(self.leases) >= MAX_KNOWN:
+            self.leases.clear()
+        self.leases[key] = Lease(window, min(taken, per_minute), granted - 1)
+        return per_minute, max(0, per_minute - min(taken, per_minute) + granted - 1)
 
     def hit_ip(self, request: Request, per_minute: int) -> None:
         """Sign-in and sign-up, by IP, through slowapi's limiter (synchronous; these requests are rare)."""
