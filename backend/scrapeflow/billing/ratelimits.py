@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import structlog
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
+from redis.exceptions import RedisError
 from slowapi import Limiter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -34,6 +36,7 @@ from scrapeflow.kit.time import utcnow
 if TYPE_CHECKING:
     from scrapeflow.auth.subject import AuthSubject
 
+log = structlog.get_logger("scrapeflow.ratelimits")
 WINDOW_SECONDS = 60.0
 LEASE_PARTS = 50
 BUCKET_SECONDS = 60.0  # how long a credential's learned bucket is trusted (a plan change applies within it)
@@ -101,7 +104,12 @@ class RateLimits:
             lease.left -= 1
             return per_minute, max(0, per_minute - lease.taken + lease.left)
         size = max(1, per_minute // LEASE_PARTS)
-        taken = await self.storage.incr(f"requests/{key}/{window}", int(WINDOW_SECONDS) + 5, amount=size)
+        try:
+            taken = await self.storage.incr(f"requests/{key}/{window}", int(WINDOW_SECONDS) + 5, amount=size)
+        except (RedisError, OSError):
+            # The limits protect the service; an outage of their storage must not take the API down with it.
+            log.warning("rate_limit_storage_unavailable", key=key)
+            return per_minute, per_minute
         granted = min(size, per_minute - (taken - size))
         if granted <= 0:
             self.leases.pop(key, None)
@@ -121,8 +129,13 @@ class RateLimits:
             return
         item = RateLimitItemPerMinute(per_minute)
         key = self.slowapi._key_func(request)
-        if not self.slowapi.limiter.hit(item, "auth", key):
-            reset, _ = self.slowapi.limiter.get_window_stats(item, "auth", key)
+        try:
+            allowed = self.slowapi.limiter.hit(item, "auth", key)
+            reset = 0.0 if allowed else self.slowapi.limiter.get_window_stats(item, "auth", key)[0]
+        except (RedisError, OSError):
+            log.warning("rate_limit_storage_unavailable", key="auth")
+            return
+        if not allowed:
             raise TooManyRequests(
                 f"Too many attempts from your address: {per_minute} per minute allowed. Try again shortly.",
                 retry_after=max(1, math.ceil(reset - time.time())),
