@@ -1,10 +1,10 @@
 """Request rate limits: per organization for API keys and run endpoints (the plan's requests per minute), per
 person for the web app's own requests, per IP for sign-in and sign-up.
 
-slowapi's `Limiter` owns the storage (Redis when `REDIS_URL` is set, memory otherwise), the fixed-window
-strategy and the key functions, and limits sign-in and sign-up by IP. The per-request limits count on the
-same storage through `limits`' asyncio interface: slowapi's own checks are synchronous, and a blocking Redis
-call on every request would stall the event loop. A middleware outside the answer cache
+slowapi's `Limiter` (fixed window, keyed by IP) limits sign-in and sign-up on Redis when `REDIS_URL` is set,
+memory otherwise. The per-request limits count on the same backend through `limits`' asyncio storage (the
+library slowapi is built on): slowapi's own checks are synchronous, and a blocking Redis call on every
+request would stall the event loop. A middleware outside the answer cache
 (kit/stamped_responses.py) counts every request whose credential it has seen resolved, cached answers
 included; the auth dependency counts a credential's first request and teaches the middleware its bucket.
 """
@@ -183,8 +183,8 @@ async def count_request(request: Request, session: AsyncSession, subject: AuthSu
 
 
 async def count_run(request: Request, session: AsyncSession, subject: AuthSubject) -> None:
-    """Run endpoints (execute, test) count against the organization's plan limit whatever the credential
-    (an API key's request already did)."""
+    """Run endpoints (execute, test, estimate) count against the organization's plan limit whatever the
+    credential (an API key's request already did)."""
     limits: RateLimits = request.app.state.rate_limits
     if limits.enabled and subject.api_key_id is None:
         plan = await plan_of(session, limits.settings, subject.org_id, utcnow())
