@@ -462,6 +462,21 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/schedules/{schedule_id}"): Entry("editor"),
     ("POST", "/api/v1/schedules/{schedule_id}/toggle"): Entry("editor"),
     ("GET", "/api/v1/workflow/node-types"): Entry("public"),
+    # Billing is off in these tests (every organization has SELF_HOSTED_PLAN): subscribing is refused after
+    # authorization; tests/billing runs the providers.
+    ("GET", "/api/v1/payments/plans"): Entry("public"),
+    ("GET", "/api/v1/users/usage"): Entry("viewer"),
+    ("POST", "/api/v1/bots/{bot_id}/estimate"): Entry("editor"),
+    ("POST", "/api/v1/payments/subscribe"): Entry(
+        "owner", body=fixed({"plan": "pro"}), ok=frozenset({422}), ok_code="billing_disabled"
+    ),
+    ("POST", "/api/v1/payments/portal"): Entry("owner", ok=frozenset({422}), ok_code="billing_disabled"),
+    ("POST", "/api/v1/payments/cancel"): Entry("owner", ok=frozenset({404}), ok_code="no_subscription"),
+    ("GET", "/api/v1/payments/invoices"): Entry("owner"),
+    ("POST", "/api/v1/payments/webhook"): Entry("public", ok=frozenset({400}), ok_code="invalid_signature"),
+    ("POST", "/api/v1/payments/toss/webhook"): Entry(
+        "public", body=fixed({"eventType": "PAYMENT_STATUS_CHANGED"}), ok=frozenset({422}), ok_code="billing_disabled"
+    ),
     # Firecrawl's API for its SDKs, at the root: any API key (a read key is enough) or a member's token. They
     # aim at a loopback address, which the fetch guard refuses after authorization and before any network use.
     ("POST", "/v2/scrape"): Entry("viewer", body=fixed({"url": LOOPBACK}), ok=GUARDED, ok_code="BLOCKED_BY_POLICY"),

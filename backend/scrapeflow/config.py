@@ -69,11 +69,23 @@ class Settings(BaseSettings):
     s3_endpoint_url: str = ""  # e.g. MinIO, R2, moto; empty: AWS
     worker_max_memory_mb: int = 1024  # a worker child past this is replaced after its task
     execution_stall_seconds: float = 120.0  # a stage quiet this long is re-enqueued (its worker died)
-    plan_priorities: Annotated[dict[str, int], NoDecode] = Field(
-        default_factory=lambda: {"free": 0, "starter": 3, "pro": 6, "business": 9}
-    )
-    schedule_min_interval_seconds: int = 60  # the shortest time allowed between two runs of a schedule
-    execution_retention_days: int = 30  # finished executions (logs, pages, rows, snapshots) are deleted after this
+    schedule_min_interval_seconds: int = 60  # the server's floor under every plan's shortest schedule interval
+    execution_retention_days: int = 30  # billing off: finished executions are deleted after this (else the plan's)
+
+    # Plans and billing (billing/plans.py). Billing off: every organization has SELF_HOSTED_PLAN's limits.
+    billing_enabled: bool = False
+    self_hosted_plan: str = "enterprise"
+    payment_grace_days: int = Field(default=7, ge=0)  # a failed renewal keeps the plan this long
+    estimate_llm_tokens_per_page: int = Field(default=1500, ge=0)  # per llm_extract step, for estimates and caps
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's; tests point it at localstripe
+    stripe_prices: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)  # plan=price_id,...
+    toss_secret_key: str = ""
+    toss_api_base: str = "https://api.tosspayments.com"
+    rate_limits_enabled: bool = True
+    rate_limit_user_per_minute: int = Field(default=1200, ge=1)  # the web app's own (signed-in) requests
+    rate_limit_auth_per_minute: int = Field(default=20, ge=1)  # login and register, per IP
 
     # Exports: deliveries to webhooks, Slack, email and Google Sheets, retried on their own.
     webhook_retry_base_seconds: float = Field(default=30.0, gt=0)  # the first retry's delay; each next is 3x
@@ -106,15 +118,15 @@ class Settings(BaseSettings):
     github_token_url: str = "https://github.com/login/oauth/access_token"
     github_api_url: str = "https://api.github.com"
 
-    @field_validator("plan_priorities", mode="before")
+    @field_validator("stripe_prices", mode="before")
     @classmethod
-    def _parse_priorities(cls, value: object) -> object:
-        """`free=0,pro=6` as well as JSON."""
+    def _parse_pairs(cls, value: object) -> object:
+        """`starter=price_1,pro=price_2` as well as JSON."""
         if isinstance(value, str):
             if value.lstrip().startswith("{"):
                 return json.loads(value)
             pairs = (item.partition("=") for item in value.split(",") if item.strip())
-            return {name.strip(): int(level) for name, _, level in pairs}
+            return {name.strip(): price.strip() for name, _, price in pairs}
         return value
 
     @field_validator("cors_origins", mode="before")

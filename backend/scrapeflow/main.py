@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scrapeflow import __version__
 from scrapeflow.auth.endpoints import router as auth_router
 from scrapeflow.auth.endpoints import users_router
+from scrapeflow.billing.endpoints import estimate_router, payments_router, usage_router
+from scrapeflow.billing.ratelimits import RateLimitMiddleware, RateLimits
 from scrapeflow.bots.endpoints import router as bots_router
 from scrapeflow.config import Environment, Settings, get_settings
 from scrapeflow.db import create_engine, create_sessionmaker
@@ -32,7 +34,7 @@ from scrapeflow.exports.endpoints import router as exports_router
 from scrapeflow.firecrawl_api.endpoints import router as firecrawl_router
 from scrapeflow.health import router as health_router
 from scrapeflow.kit.crypto import SecretBox
-from scrapeflow.kit.errors import AppError, TooManyRequests, error_body
+from scrapeflow.kit.errors import AppError, error_body, error_response
 from scrapeflow.kit.ratelimit import FailureLimiter, create_storage
 from scrapeflow.kit.stamped_responses import StampedResponseMiddleware
 from scrapeflow.kit.stamps import StampedCache, Stamps
@@ -62,6 +64,7 @@ TAGS = [
     {"name": "organizations", "description": "Tenants, members and roles, invitations, API keys, audit log."},
     {"name": "bots", "description": "Bots and their versions."},
     {"name": "schedules", "description": "Cron schedules that run bots, in any time zone."},
+    {"name": "payments", "description": "Plans, subscriptions (Stripe, Toss Payments), invoices and webhooks."},
     {"name": "workflow", "description": "The bot language: node types and their JSON Schemas."},
     {"name": "health", "description": "Probes for load balancers and orchestrators."},
     {"name": "firecrawl", "description": "Firecrawl's scrape and map at the root, for its SDKs (`api_url`)."},
@@ -82,10 +85,7 @@ def _json_error(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-        if exc.status_code == 401:
-            headers = {"WWW-Authenticate": "Bearer"}
-        return _json_error(exc.status_code, exc.code, exc.message, exc.details, headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -161,9 +161,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = SecretBox(settings.jwt_secret)
     app.state.stamps = None  # set by the lifespan when REDIS_URL is set
     app.state.grants = StampedCache()  # resolved callers (auth/subject.py)
+    app.state.rate_limits = RateLimits(settings)
     app.state.dispatcher = Dispatcher(settings)  # hands executions to the workers (no connection until used)
     _install_error_handlers(app)
     app.add_middleware(StampedResponseMiddleware)  # innermost: CORS, limits and logging still see cached answers
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -178,8 +180,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(firecrawl_router)
-    routers = (auth_router, users_router, orgs_router, invitations_router, bots_router, schedules_router)
+    routers = (auth_router, users_router, usage_router, orgs_router, invitations_router, bots_router, schedules_router)
     exports = (exports_router, export_executions_router)
-    for router in (*routers, workflow_router, executions_router, execution_bots_router, *exports):
+    runs = (workflow_router, executions_router, execution_bots_router, estimate_router, payments_router)
+    for router in (*routers, *runs, *exports):
         app.include_router(router, prefix=API_PREFIX)
     return app

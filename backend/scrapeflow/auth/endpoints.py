@@ -12,6 +12,7 @@ from scrapeflow.auth import oauth
 from scrapeflow.auth import service as auth_service
 from scrapeflow.auth.schemas import OAuthProvider, Token, User, UserLogin, UserRegister, UserUpdate
 from scrapeflow.auth.subject import CurrentUser
+from scrapeflow.billing.ratelimits import limit_by_ip
 from scrapeflow.config import Settings
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.http import ClientDep, SettingsDep
@@ -57,14 +58,19 @@ def _token(response: Response, settings: Settings, signed_in: auth_service.Sessi
     return Token(access_token=signed_in.access_token, expires_in=signed_in.expires_in)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, summary="Create an account")
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    dependencies=[Depends(limit_by_ip)],
+)
 async def register(body: UserRegister, session: SessionDep) -> User:
     """Create a user and their personal organization. Sign in afterwards with `POST /auth/login`."""
     user = await auth_service.create_user(session, email=body.email, password=body.password, name=body.name)
     return User.model_validate(user)
 
 
-@router.post("/login", summary="Sign in with email and password")
+@router.post("/login", summary="Sign in with email and password", dependencies=[Depends(limit_by_ip)])
 async def login(
     body: UserLogin,
     response: Response,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.permissions import ROLE_PERMISSIONS, Permission, role_for_scopes
 from scrapeflow.auth.tokens import decode_access_token
+from scrapeflow.billing.ratelimits import count_request
 from scrapeflow.config import Settings
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.crypto import token_hash
@@ -230,7 +231,9 @@ def require(permission: Permission) -> Callable[..., Awaitable[AuthSubject]]:
     async def dependency(
         request: Request, session: SessionDep, credentials: BearerCredentials, x_org_id: OrgHeader = None
     ) -> AuthSubject:
-        return check(await resolve_subject(request, session, credentials, x_org_id), permission)
+        subject = await resolve_subject(request, session, credentials, x_org_id)
+        await count_request(request, session, subject)
+        return check(subject, permission)
 
     return dependency
 
@@ -254,4 +257,5 @@ MembersManage = Annotated[AuthSubject, Depends(require(Permission.members_manage
 KeysManage = Annotated[AuthSubject, Depends(require(Permission.keys_manage))]
 DestinationsManage = Annotated[AuthSubject, Depends(require(Permission.destinations_manage))]
 AuditRead = Annotated[AuthSubject, Depends(require(Permission.audit_read))]
+BillingManage = Annotated[AuthSubject, Depends(require(Permission.billing_manage))]
 OrgDelete = Annotated[AuthSubject, Depends(require(Permission.org_delete))]

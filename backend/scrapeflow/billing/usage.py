@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,3 +41,31 @@ async def add_usage(session: AsyncSession, org_id: uuid.UUID, now: datetime, **a
             index_elements=["org_id", "period_start"], set_={**increments, "updated_at": now}
         )
     )
+
+
+async def current_usage(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> dict[str, int]:
+    """The counters of the period `now` falls in (zeros before the first use)."""
+    counter = await session.scalar(
+        select(UsageCounter).where(UsageCounter.org_id == org_id, UsageCounter.period_start == period_start(now))
+    )
+    return {name: getattr(counter, name) if counter is not None else 0 for name in COUNTERS}
+
+
+async def counter_for_update(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> UsageCounter:
+    """The period's counter row, made if missing and locked until the transaction ends (PostgreSQL; SQLite
+    writers hold the database's write lock anyway)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    start = period_start(now)
+    await session.execute(
+        insert(UsageCounter)
+        .values(id=uuid7(), org_id=org_id, period_start=start, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["org_id", "period_start"])
+    )
+    counter = await session.scalar(
+        select(UsageCounter)
+        .where(UsageCounter.org_id == org_id, UsageCounter.period_start == start)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert counter is not None
+    return counter

@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
+from scrapeflow.billing import service as billing_service
+from scrapeflow.billing.endpoints import RunLimited
 from scrapeflow.bots import llm_memory
 from scrapeflow.bots import secrets as bot_secrets
 from scrapeflow.bots import service as bots_service
@@ -62,7 +64,11 @@ async def list_bots(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a bot")
-async def create_bot(body: BotCreate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep) -> Bot:
+async def create_bot(
+    body: BotCreate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep, settings: SettingsDep
+) -> Bot:
+    """403 `PLAN_LIMIT` past the plan's number of bots, or for a step the plan does not include."""
+    await billing_service.guard_new_bot(session, settings, subject, body)
     return Bot.of(await bots_service.create(session, subject, body, box))
 
 
@@ -78,7 +84,7 @@ async def validate_workflow(body: WorkflowValidate, subject: BotsRead) -> Workfl
     )
 
 
-@router.post("/test", summary="Test an unsaved workflow on one page")
+@router.post("/test", summary="Test an unsaved workflow on one page", dependencies=[RunLimited])
 async def run_test_on_workflow(
     body: UnsavedTestRunRequest,
     subject: BotsWrite,
@@ -100,8 +106,14 @@ async def get_bot(bot_id: uuid.UUID, subject: BotsRead, session: SessionDep) -> 
 
 @router.put("/{bot_id}", summary="Update a bot (saves a new version)")
 async def update_bot(
-    bot_id: uuid.UUID, body: BotUpdate, subject: BotsWrite, session: SessionDep, box: SecretBoxDep
+    bot_id: uuid.UUID,
+    body: BotUpdate,
+    subject: BotsWrite,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
 ) -> Bot:
+    await billing_service.guard_bot_change(session, settings, subject, bot_id, body)
     return Bot.of(await bots_service.update_bot(session, subject, bot_id, body, box))
 
 
@@ -110,7 +122,7 @@ async def delete_bot(bot_id: uuid.UUID, subject: BotsWrite, session: SessionDep)
     await bots_service.delete(session, subject, bot_id)
 
 
-@router.post("/{bot_id}/test", summary="Test a bot on one page")
+@router.post("/{bot_id}/test", summary="Test a bot on one page", dependencies=[RunLimited])
 async def run_test_on_bot(
     bot_id: uuid.UUID,
     subject: BotsWrite,

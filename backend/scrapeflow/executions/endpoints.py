@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
+from scrapeflow.billing.endpoints import RunLimited
 from scrapeflow.db import SessionDep, SessionsDep
 from scrapeflow.executions import events, exports
 from scrapeflow.executions import service as executions_service
 from scrapeflow.executions.schemas import (
     DeadLetter,
     DownloadFormat,
+    ExecuteOptions,
     Execution,
     ExecutionDetail,
     ExecutionFilter,
@@ -39,12 +41,24 @@ async def get_dispatcher(request: Request) -> Dispatcher:
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 
 
-@bot_router.post("/{bot_id}/execute", status_code=status.HTTP_202_ACCEPTED, summary="Run a bot now")
+@bot_router.post(
+    "/{bot_id}/execute", status_code=status.HTTP_202_ACCEPTED, summary="Run a bot now", dependencies=[RunLimited]
+)
 async def execute_bot(
-    bot_id: uuid.UUID, subject: BotsWrite, session: SessionDep, dispatcher: DispatcherDep, settings: SettingsDep
+    bot_id: uuid.UUID,
+    subject: BotsWrite,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    settings: SettingsDep,
+    body: ExecuteOptions | None = None,
 ) -> Execution:
-    """Creates a queued execution and returns at once; follow it with `GET /executions/{id}/events`."""
-    execution = await executions_service.start(session, subject, bot_id, dispatcher.start, settings)
+    """Creates a queued execution and returns at once; follow it with `GET /executions/{id}/events`.
+
+    Optional caps stop it cleanly (`partially_succeeded`, code `CAP_REACHED`) once reached; the plan's monthly
+    page quota stops it the same way (`QUOTA_EXCEEDED`). 402 `QUOTA_EXCEEDED` when the month's executions or
+    pages are used up or too many executions are running; 403 `PLAN_LIMIT` for a step the plan lacks."""
+    limits = body.model_dump() if body is not None else None
+    execution = await executions_service.start(session, subject, bot_id, dispatcher.start, settings, limits=limits)
     return Execution.model_validate(execution)
 
 

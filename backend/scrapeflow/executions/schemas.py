@@ -14,6 +14,18 @@ from scrapeflow.kit.schemas import InputSchema, Schema
 from scrapeflow.models import ChangeStatus, ExecutionStage, ExecutionStatus, ExecutionTrigger, ReviewStatus
 
 
+class ExecuteOptions(InputSchema):
+    """Caps that stop an execution cleanly once reached (see `POST /bots/{id}/estimate` for what a run costs)."""
+
+    max_pages: int | None = Field(default=None, ge=1, le=10_000_000, description="Pages to fetch at most.")
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=10**10, description="LLM tokens to spend at most (counted at the expected rate)."
+    )
+    max_cost: int | None = Field(
+        default=None, ge=1, le=10**10, description="Credits to spend at most: 1 per page, 1 per 1,000 LLM tokens."
+    )
+
+
 class Execution(Schema):
     id: uuid.UUID
     bot_id: uuid.UUID

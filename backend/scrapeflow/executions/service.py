@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scrapeflow.auth.subject import AuthSubject, scoped
+from scrapeflow.billing import quotas
 from scrapeflow.bots import service as bots_service
 from scrapeflow.config import Settings
 from scrapeflow.db import after_commit
@@ -23,7 +24,6 @@ from scrapeflow.models import (
     ExecutionLog,
     ExecutionStatus,
     ExecutionTrigger,
-    Organization,
     Page,
     PageStatus,
     ResultRow,
@@ -45,12 +45,19 @@ async def start(
     schedule_id: uuid.UUID | None = None,
     parent: Execution | None = None,
     caps: dict[str, Any] | None = None,
+    limits: dict[str, int | None] | None = None,
 ) -> Execution:
     """Create a queued execution of the bot's current version; `dispatch` enqueues it once the transaction commits
-    (None: the caller enqueues it after its own commit, as the schedules tick does)."""
+    (None: the caller enqueues it after its own commit, as the schedules tick does).
+
+    The organization's plan must allow it (features, monthly quotas, concurrency); `limits` are the caller's
+    caps (max_pages, max_tokens, max_cost), which the execution carries with the plan's page quota."""
     bot = await bots_service.get(session, subject, bot_id)
-    bots_service.compile_or_422(bot.workflow_json)
-    plan = await session.scalar(select(Organization.plan).where(Organization.id == subject.org_id))
+    workflow = bots_service.compile_or_422(bot.workflow_json)
+    now = utcnow()
+    plan = await quotas.plan_of(session, settings, subject.org_id, now)
+    quotas.check_features(plan, workflow, str(bot.settings.get("render", "auto")))
+    await quotas.check_execution(session, plan, subject.org_id, now)
     execution = Execution(
         org_id=subject.org_id,
         bot_id=bot.id,
@@ -60,8 +67,8 @@ async def start(
         triggered_by_id=subject.user_id,
         trigger=trigger,
         status=ExecutionStatus.queued,
-        priority=settings.plan_priorities.get(plan or "free", 0),
-        caps=caps or {},
+        priority=plan.priority,
+        caps={**(caps or {}), **quotas.execution_caps(settings, plan, workflow, limits or {})},
         stage_timings={},
         task_ids=[],
     )

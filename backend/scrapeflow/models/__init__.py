@@ -2,7 +2,7 @@
 
 from scrapeflow.models.api_key import ApiKey
 from scrapeflow.models.audit import AuditLog
-from scrapeflow.models.billing import Payment, Subscription, UsageCounter
+from scrapeflow.models.billing import BillingEvent, Payment, Subscription, UsageCounter
 from scrapeflow.models.bot import Bot, BotSecret, BotVersion
 from scrapeflow.models.execution import (
     Execution,
@@ -24,6 +24,7 @@ from scrapeflow.models.user import OAuthAccount, RefreshToken, User
 __all__ = [
     "ApiKey",
     "AuditLog",
+    "BillingEvent",
     "Bot",
     "BotSecret",
     "BotVersion",

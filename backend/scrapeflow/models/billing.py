@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scrapeflow.db import Base
@@ -31,6 +31,9 @@ class Subscription(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the provider created the newest event applied here: an older event arriving late changes nothing."""
+    billing_key_sealed: Mapped[str | None] = mapped_column(Text)
+    """Toss Payments: the billing key that charges the card, sealed with the server key (kit/crypto.py)."""
 
 
 class Payment(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
@@ -62,3 +65,15 @@ class UsageCounter(IdMixin, OrgOwnedMixin, TimestampMixin, Base):
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
     llm_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     api_requests: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class BillingEvent(IdMixin, TimestampMixin, Base):
+    """A provider's webhook event, kept so that each is applied once (a replay finds its id here)."""
+
+    __tablename__ = "billing_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(64))
+    org_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("organizations.id", ondelete="SET NULL"))

@@ -33,6 +33,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     is_personal: Mapped[bool] = mapped_column(default=False)
     plan: Mapped[str] = mapped_column(String(32), default="free")
+    # A downgrade below what the organization already used this period applies from the next period.
+    pending_plan: Mapped[str | None] = mapped_column(String(32))
+    pending_plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     billing_email: Mapped[str | None] = mapped_column(String(320))
     # Organization-wide options; secrets inside (e.g. its own LLM key) are sealed with the server key.
     settings: Mapped[dict[str, Any]] = mapped_column(JSONVariant, default=dict, server_default="{}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from scrapeflow import models
 from scrapeflow.auth.subject import AuditRead, Caller, CurrentUser, KeysManage, MembersManage, OrgDelete, OrgRead
+from scrapeflow.billing import service as billing_service
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.http import SecretBoxDep, SettingsDep
 from scrapeflow.kit.pagination import Page, PageParamsDep
@@ -117,7 +118,9 @@ async def list_invitations(org_id: uuid.UUID, subject: MembersManage, session: S
 async def create_invitation(
     org_id: uuid.UUID, body: InvitationCreate, subject: MembersManage, session: SessionDep, settings: SettingsDep
 ) -> InvitationCreated:
-    """The token is shown once; the invitee accepts it while signed in with the invited email."""
+    """The token is shown once; the invitee accepts it while signed in with the invited email. 403 `PLAN_LIMIT`
+    when members and pending invitations fill the plan's team size."""
+    await billing_service.guard_new_member(session, settings, subject)
     invitation, token = await orgs_service.invite(
         session, subject, body.email, body.role, valid_days=settings.invitation_days
     )

@@ -33,6 +33,7 @@ TIME_LIMITS = {
     "pipeline.retention": (1800, 1860),
     "exports.deliver": (900, 960),  # exports.delivery.DELIVER_TIME_LIMIT: its claim outlives the hard limit
     "exports.sweep": (60, 90),
+    "billing.renewals": (600, 660),
 }
 ROUTES = {
     "pipeline.map": "scraping",
@@ -46,6 +47,7 @@ ROUTES = {
     "pipeline.retention": "default",
     "exports.deliver": "export",
     "exports.sweep": "default",
+    "billing.renewals": "default",
 }
 SCHEDULES_EVERY_SECONDS = 10.0  # cron's unit is the minute: a run starts at most this late
 
@@ -58,6 +60,12 @@ def watchdog_interval(settings: Settings) -> float:
 def sweep_interval(settings: Settings) -> float:
     """How often beat sends deliveries whose retry is due: about the first retry delay, 1 to 15 s."""
     return max(1.0, min(15.0, settings.webhook_retry_base_seconds))
+
+
+def broker_priority(celery: Celery, priority: int) -> int:
+    """The broker's number for an execution's priority (0-9, higher first). Redis lists are read lowest number
+    first (kombu's priority steps), so there the scale is turned over; AMQP brokers read the highest first."""
+    return 9 - priority if str(celery.conf.broker_url or "").startswith(("redis", "rediss")) else priority
 
 
 def broker_folders(settings: Settings) -> dict[str, Path]:
@@ -128,6 +136,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
             "usage": {"task": "pipeline.usage", "schedule": 3600.0},
             "retention": {"task": "pipeline.retention", "schedule": 3600.0},
             "deliveries": {"task": "exports.sweep", "schedule": sweep_interval(settings)},
+            "renewals": {"task": "billing.renewals", "schedule": 3600.0},
         },
         timezone="UTC",
     )

@@ -9,7 +9,7 @@ from celery import Celery
 
 from scrapeflow.config import Settings
 from scrapeflow.models import Execution
-from scrapeflow.pipeline.celery_app import broker_folders, create_celery
+from scrapeflow.pipeline.celery_app import broker_folders, broker_priority, create_celery
 
 
 class Dispatcher:
@@ -26,7 +26,7 @@ class Dispatcher:
             self.celery.send_task,
             "pipeline.map",
             args=(str(execution.id),),
-            priority=execution.priority,
+            priority=broker_priority(self.celery, execution.priority),
             task_id=map_task_id(execution),
         )
 

@@ -7,6 +7,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.billing.payments.toss import renew_due
+from scrapeflow.billing.quotas import retention_by_plan
 from scrapeflow.executions import service as executions_service
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Execution, ExecutionTrigger, Role, Schedule
@@ -48,6 +50,21 @@ async def expire_executions(rt: Runtime) -> int:
         for execution_id in execution_ids:
             await rt.artifacts.delete_prefix(execution_prefix(execution_id))
 
-    return await delete_expired_executions(
-        rt.sessionmaker, utcnow(), rt.settings.execution_retention_days, delete_artifacts
-    )
+    now = utcnow()
+    if not rt.settings.billing_enabled:
+        return await delete_expired_executions(
+            rt.sessionmaker, now, rt.settings.execution_retention_days, delete_artifacts
+        )
+    deleted = 0
+    for days, organizations in retention_by_plan():
+        deleted += await delete_expired_executions(
+            rt.sessionmaker, now, days, delete_artifacts, of_organizations=organizations
+        )
+    return deleted
+
+
+async def renew_subscriptions(rt: Runtime) -> int:
+    """Toss Payments' recurring charges are ours to make: charge the subscriptions whose period ended."""
+    if not (rt.settings.billing_enabled and rt.settings.toss_secret_key):
+        return 0
+    return await renew_due(rt.sessionmaker, rt.settings, rt.box, utcnow())

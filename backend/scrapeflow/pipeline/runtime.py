@@ -18,6 +18,7 @@ from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.artifacts import artifact_store
 from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.pipeline.celery_app import broker_priority
 from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.pipeline.politeness import domain_limiter
 from scrapeflow.pipeline.stages import Runtime
@@ -35,6 +36,7 @@ class CeleryEnqueuer:
         self.celery = celery
 
     def scrape(self, execution_id: uuid.UUID, priority: int, batches: list[list[str]], task_ids: list[str]) -> None:
+        priority = broker_priority(self.celery, priority)
         header = [
             signature("pipeline.scrape", args=(str(execution_id), batch), app=self.celery).set(
                 task_id=task_id, priority=priority
@@ -47,6 +49,7 @@ class CeleryEnqueuer:
         chord(header, app=self.celery)(body.set(immutable=True, priority=priority), countdown=0.1, interval=0.1)
 
     def stage(self, name: str, execution_id: uuid.UUID, priority: int) -> None:
+        priority = broker_priority(self.celery, priority)
         if name == "extract":
             self.celery.send_task("pipeline.extract", kwargs={"execution_id": str(execution_id)}, priority=priority)
         else:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scrapeflow.auth.subject import AuthSubject
+from scrapeflow.billing.quotas import admit_pages, settle
 from scrapeflow.billing.usage import add_usage
 from scrapeflow.bots.fetchers import fetcher_for
 from scrapeflow.bots.test_runs import BotRun, llm_extract, load_bot_run, merge_llm_rows
@@ -258,6 +259,7 @@ async def _insert_pages(
                 "updated_at": now,
             }
         )
+    rows = await admit_pages(session, execution, rows)
     if not rows:
         return []
     # One statement compiled once and sent for every row (SQLAlchemy batches it into multi-row INSERTs).
@@ -871,6 +873,7 @@ async def _finish(session: AsyncSession, execution: Execution) -> bool:
         )
     else:
         execution.status = ExecutionStatus.succeeded
+    settle(execution)
     execution.finished_at = now
     _time_stage(execution, execution.stage, None)
     await logs.append(

@@ -62,3 +62,8 @@ def reset_usage() -> int:
 @shared_task(name="pipeline.retention")
 def expire_executions() -> int:
     return run(periodic.expire_executions(runtime()))
+
+
+@shared_task(name="billing.renewals")
+def renew_subscriptions() -> int:
+    return run(periodic.renew_subscriptions(runtime()))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from scrapeflow.auth.subject import BotsRead, BotsWrite
+from scrapeflow.billing import service as billing_service
 from scrapeflow.db import SessionDep
 from scrapeflow.kit.http import SettingsDep
 from scrapeflow.kit.pagination import Page
@@ -30,10 +31,10 @@ async def list_schedules(
 async def create_schedule(
     body: ScheduleCreate, subject: BotsWrite, session: SessionDep, settings: SettingsDep
 ) -> Schedule:
-    """Runs the bot on a cron expression in a time zone; 422 for an invalid, never-firing or too frequent one."""
-    schedule = await schedules_service.create(
-        session, subject, body, min_interval_seconds=settings.schedule_min_interval_seconds, now=utcnow()
-    )
+    """Runs the bot on a cron expression in a time zone; 422 for an invalid, never-firing or too frequent one
+    (the plan sets the shortest interval); 403 `PLAN_LIMIT` past the plan's number of schedules."""
+    interval = await billing_service.schedule_interval(session, settings, subject, new=True)
+    schedule = await schedules_service.create(session, subject, body, min_interval_seconds=interval, now=utcnow())
     return Schedule.of(schedule)
 
 
@@ -46,13 +47,9 @@ async def get_schedule(schedule_id: uuid.UUID, subject: BotsRead, session: Sessi
 async def update_schedule(
     schedule_id: uuid.UUID, body: ScheduleUpdate, subject: BotsWrite, session: SessionDep, settings: SettingsDep
 ) -> Schedule:
+    interval = await billing_service.schedule_interval(session, settings, subject, new=False)
     schedule = await schedules_service.update(
-        session,
-        subject,
-        schedule_id,
-        body,
-        min_interval_seconds=settings.schedule_min_interval_seconds,
-        now=utcnow(),
+        session, subject, schedule_id, body, min_interval_seconds=interval, now=utcnow()
     )
     return Schedule.of(schedule)
 

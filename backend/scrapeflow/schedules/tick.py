@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TypeVarTuple
 
 import structlog
-from sqlalchemy import Executable, Select, delete, select
+from sqlalchemy import ColumnElement, Executable, Select, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -148,25 +148,24 @@ async def delete_expired_executions(
     delete_artifacts: DeleteArtifacts,
     *,
     batch_size: int = EXECUTION_BATCH,
+    of_organizations: ColumnElement[bool] | None = None,
 ) -> int:
     """Delete executions that finished more than `retention_days` ago; returns how many.
 
     Their logs, pages and rows go with them (ON DELETE CASCADE). Per batch, `delete_artifacts` removes the
     stored snapshots first and the rows are deleted in the same transaction: if removing artifacts fails the
     batch is kept and tried again next time (so `delete_artifacts` must tolerate artifacts already gone).
-    Executions still running (no `finished_at`) are never deleted.
+    Executions still running (no `finished_at`) are never deleted. `of_organizations` (a condition on
+    `Organization`) limits it to some organizations, e.g. those of one plan.
     """
     cutoff = now - timedelta(days=retention_days)
     deleted = 0
     while True:
         async with session_factory() as session, session.begin():
-            expired = _claim(
-                session,
-                select(Execution.id)
-                .where(Execution.finished_at.is_not(None), Execution.finished_at < cutoff)
-                .order_by(Execution.finished_at, Execution.id)
-                .limit(batch_size),
-            )
+            statement = select(Execution.id).where(Execution.finished_at.is_not(None), Execution.finished_at < cutoff)
+            if of_organizations is not None:
+                statement = statement.where(Execution.org_id.in_(select(Organization.id).where(of_organizations)))
+            expired = _claim(session, statement.order_by(Execution.finished_at, Execution.id).limit(batch_size))
             ids = list(await session.scalars(expired))
             if ids:
                 await delete_artifacts(ids)

@@ -1,0 +1,2 @@
+"""Payment providers behind one interface (Stripe, Toss Payments); their records share `subscriptions` and
+`payments`."""
