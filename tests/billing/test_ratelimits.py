@@ -4,7 +4,6 @@ the web app, per IP for sign-in; 429 with Retry-After and X-RateLimit-* headers,
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,8 +24,9 @@ from scrapeflow.orgs import service as orgs_service
 from tests.billing.conftest import new_bot
 from tests.conftest import build_app
 from tests.factories import Actor, make_user
+from tests.redis_databases import claim_database
 
-REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(10, 16)}"
+REDIS_URL = claim_database()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,10 +21,9 @@ import redis
 from scrapeflow.config import Settings
 from scrapeflow.main import create_app
 from tests.conftest import PostgresDatabases, make_settings, migrate
+from tests.redis_databases import claim_database
 
-# A Redis database of this test session's own (flushed around each test), so two test runs on one machine
-# don't take each other's tasks.
-REDIS_URL = f"redis://127.0.0.1:6379/{random.SystemRandom().randrange(10, 16)}"
+REDIS_URL = claim_database()  # this session's own (flushed around each test)
 FINISHED = {"succeeded", "partially_succeeded", "failed", "cancelled"}
 
 
