@@ -5,6 +5,7 @@ rows held for review."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -123,6 +124,42 @@ async def test_deliveries_are_retried_until_the_receiver_is_up_and_each_message_
     shown.append(processes.output())
     for value in (secret, secret.removeprefix("whsec_"), "s3cr3tSlackToken"):
         assert all(value not in text for text in shown)
+
+
+async def test_an_execution_that_fails_before_scraping_still_tells_its_destinations(
+    api: httpx.AsyncClient, processes: Processes, shop: str
+) -> None:
+    """A bot that fetches through Firecrawl on a server without it fails in the map stage; the destination
+    listening to `execution.failed` still gets the news, with the error."""
+    processes.env = QUICK_RETRIES
+    processes.worker()
+    headers = await sign_up(api)
+    with serving(Receiver()) as receiver:
+        hook = await api.post("/api/v1/exports/webhook", json={"name": "Hook", "url": receiver.url}, headers=headers)
+        sink = {"type": "export_webhook", "data": {"destination_id": hook.json()["id"]}}
+        workflow = exporting(shop, sink)
+        workflow["nodes"].insert(1, {"id": "map", "type": "map", "data": {"limit": 10}})
+        workflow["edges"] = [
+            {"source": "start", "target": "map"},
+            {"source": "map", "target": "cards"},
+            *workflow["edges"][1:],
+        ]
+        created = await api.post(
+            "/api/v1/bots",
+            json={"name": "Through Firecrawl", "workflow_json": workflow, "fetch": {"fetcher": "firecrawl"}},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        execution = await wait_for(api, headers, await execute(api, headers, created.json()["id"]), processes)
+        assert execution["status"] == "failed", execution
+        [delivery] = await settled(api, headers, execution["id"], 1, processes)
+
+    assert delivery["status"] == "delivered", delivery
+    assert delivery["event"] == "execution.failed"
+    [message] = [json.loads(request.body) for request in receiver.requests]
+    assert message["type"] == "execution.failed"
+    assert message["data"]["execution"]["status"] == "failed"
+    assert "Firecrawl" in message["data"]["execution"]["error_message"]
 
 
 async def test_a_failed_export_leaves_the_scrape_succeeded_and_can_be_redelivered(

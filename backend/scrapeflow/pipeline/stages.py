@@ -316,10 +316,15 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
         try:
             items = [(item, None) for item in await _discover(rt, execution_id, loaded.plan, run)]
         except EngineError as error:
+            deliveries: list[uuid.UUID] = []
             async with session_scope(rt.sessionmaker) as session:
                 failing = await session.get(Execution, execution_id, populate_existing=True)
                 if failing is not None and failing.status not in FINISHED:
                     await _fail(session, failing, error.code.value, error.message)
+                    # Destinations that listen to `execution.failed` hear of it here too.
+                    deliveries = await export_planning.plan(session, failing, _sinks(loaded.plan), utcnow())
+            for delivery_id in deliveries:
+                rt.enqueue.deliver(delivery_id)
             return
 
     sends = Sends(rt.enqueue)
@@ -827,14 +832,14 @@ async def export_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
         ):
             return
         if await _finish(session, execution):
-            sinks = [
-                (step.data.destination_id, step.data.rows)
-                for step in loaded.plan.sinks
-                if isinstance(step.data, ExportData)
-            ]
-            deliveries = await export_planning.plan(session, execution, sinks, utcnow())
+            deliveries = await export_planning.plan(session, execution, _sinks(loaded.plan), utcnow())
     for delivery_id in deliveries:
         rt.enqueue.deliver(delivery_id)
+
+
+def _sinks(plan: Plan) -> list[tuple[uuid.UUID, str]]:
+    """The plan's export steps: (destination id, which rows) each."""
+    return [(step.data.destination_id, step.data.rows) for step in plan.sinks if isinstance(step.data, ExportData)]
 
 
 async def _finish(session: AsyncSession, execution: Execution) -> bool:
