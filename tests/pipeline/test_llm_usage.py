@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from scrapeflow.config import Settings
+from scrapeflow.main import create_app
 from tests.engine.llm_server import FakeLlm, serve_llm
 from tests.pipeline.conftest import Processes, create_bot, sign_up, wait_for
 from tests.site.app import SiteApp
@@ -84,3 +85,33 @@ async def test_llm_tokens_count_against_the_key_that_paid(
     after = usage(pipeline_settings)
     assert after["llm_tokens"] == counted["llm_tokens"]  # the organization's own key: not on its plan
     assert after["executions"] == 2 and after["pages"] == 5
+
+
+async def test_ai_extraction_stops_at_the_executions_token_cap(
+    processes: Processes, pipeline_settings: Settings, shop: str, shop_app: SiteApp, llm: tuple[FakeLlm, str]
+) -> None:
+    """The cap is checked against the tokens really spent, page by page: once a page's extraction has spent
+    past it, the pages left are not sent to the LLM and the execution ends `partially_succeeded`, saying why.
+    (With a 1-token estimate per page, the estimate lets every page be scraped.)"""
+    fake, base_url = llm
+    processes.env = {"OPENAI_API_KEY": "sk-server-test", "OPENAI_BASE_URL": base_url, "OPENAI_MODEL": "fake-model"}
+    processes.worker()
+    app = create_app(pipeline_settings.model_copy(update={"estimate_llm_tokens_per_page": 1}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as api:
+            headers = await sign_up(api)
+            urls = [f"{shop}{product.path}" for product in shop_app.catalog.products[20:24]]
+            bot_id = await create_bot(api, headers, ai_workflow(urls))
+            calls = fake.calls
+            started = await api.post(f"/api/v1/bots/{bot_id}/execute", json={"max_tokens": 10}, headers=headers)
+            assert started.status_code == 202, started.text
+            execution = await wait_for(api, headers, started.json()["id"], processes)
+
+    assert execution["status"] == "partially_succeeded", execution
+    assert execution["error_code"] == "CAP_REACHED"
+    assert "10 LLM tokens" in execution["error_message"]
+    assert execution["pages_done"] == 4
+    assert fake.calls == calls + 1  # the first page's extraction went past the cap; the other three were not sent
+    assert execution["llm_tokens"] > 10
+    assert execution["rows_count"] == 1

@@ -188,6 +188,8 @@ def execution_caps(
         caps["page_limit"] = min(limits)
     if plan.pages_per_month is not None:
         caps["plan_pages"] = plan.pages_per_month
+    if plan.llm_tokens_per_month is not None:
+        caps["plan_tokens"] = plan.llm_tokens_per_month
     return caps
 
 
@@ -228,10 +230,37 @@ async def admit_pages(session: AsyncSession, execution: Execution, rows: list[di
     room, code, message = min(rooms)
     if len(rows) <= room:
         return rows
+    await stop(session, execution, code, message)
+    return rows[: max(room, 0)]
+
+
+async def stop(session: AsyncSession, execution: Execution, code: str, message: str) -> None:
+    """Record why the execution stopped early (the first reason stands); `settle` ends it on that."""
+    caps = dict(execution.caps or {})
     if "stopped" not in caps:
         execution.caps = {**caps, "stopped": {"code": code, "message": message}}
         await logs.append(session, execution, message, event="capped", level="warning", code=code)
-    return rows[: max(room, 0)]
+
+
+async def token_limit(
+    session: AsyncSession, execution: Execution, spent: int, *, server_key: bool
+) -> tuple[str, str] | None:
+    """Before more AI extraction: None while the execution may spend LLM tokens, else why not (code, message).
+
+    `spent` is what this run of the stage used so far; on the server's key (`server_key`) the plan's monthly
+    tokens apply too (an organization's own key is its own business)."""
+    caps = execution.caps or {}
+    used = execution.llm_tokens + spent
+    if "max_tokens" in caps and used >= caps["max_tokens"]:
+        return "CAP_REACHED", f"Stopped AI extraction at the execution's cap of {caps['max_tokens']} LLM tokens."
+    if "max_cost" in caps and page_credits(execution.pages_done, used) >= caps["max_cost"]:
+        return "CAP_REACHED", f"Stopped AI extraction at the execution's cost cap of {caps['max_cost']} credits."
+    if server_key and "plan_tokens" in caps:
+        month = await current_usage(session, execution.org_id, execution.created_at)
+        if month["llm_tokens"] + spent >= caps["plan_tokens"]:
+            limit = caps["plan_tokens"]
+            return "QUOTA_EXCEEDED", f"Stopped AI extraction at the plan's {limit} LLM tokens this month. {UPGRADE}"
+    return None
 
 
 def settle(execution: Execution) -> None:

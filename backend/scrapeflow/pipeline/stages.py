@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scrapeflow.auth.subject import AuthSubject
-from scrapeflow.billing.quotas import admit_pages, settle
+from scrapeflow.billing.quotas import admit_pages, settle, stop, token_limit
 from scrapeflow.billing.usage import add_usage
 from scrapeflow.bots.fetchers import fetcher_for
 from scrapeflow.bots.test_runs import BotRun, llm_extract, load_bot_run, merge_llm_rows
@@ -697,6 +697,10 @@ async def extract_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
             ).all()
             tokens = server_tokens = 0
             for page_id, url, key, rows in pages:
+                server_key = run.llm is not None and run.llm.paid_by == "server"
+                if reached := await token_limit(session, execution, tokens, server_key=server_key):
+                    await stop(session, execution, *reached)  # the pages left keep their selector rows
+                    break
                 html = (await rt.artifacts.get(key)).decode("utf-8", "replace")
                 merged = list(rows or [])
                 for step in llm_steps:
