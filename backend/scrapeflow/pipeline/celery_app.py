@@ -89,6 +89,7 @@ def _transport(settings: Settings) -> dict[str, Any]:
     folders = broker_folders(settings)  # made by whoever uses them first (Dispatcher, `scrapeflow worker`)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "scrapeflow.pipeline.broker:FilesystemTransport",  # messages appear whole
         "broker_transport_options": {
             "data_folder_in": str(folders["queue"]),
             "data_folder_out": str(folders["queue"]),
