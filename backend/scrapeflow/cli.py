@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import signal
 import socket
 import subprocess
@@ -178,6 +179,13 @@ def beat(state: str | None) -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def api(host: str, port: int, workers: int, reload: bool) -> None:
     _serve(host, port, workers, reload)
+
+
+@main.command(help="Print the API's OpenAPI document (the web app's typed client is generated from it).")
+def openapi() -> None:
+    from scrapeflow.main import create_app
+
+    click.echo(json.dumps(create_app().openapi(), indent=2, sort_keys=True))
 
 
 @main.command("create-user", help="Create a user (with a personal organization) from the command line.")
