@@ -4,7 +4,12 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "@/lib/api/client";
 import type { components } from "@/lib/api/schema";
 
-import { queryKeys } from "./keys";
+export const botKeys = {
+  all: ["bots"] as const,
+  list: (search: string) => ["bots", "list", search] as const,
+  detail: (botId: string) => ["bots", "detail", botId] as const,
+  versions: (botId: string) => ["bots", "versions", botId] as const,
+};
 
 export type Bot = components["schemas"]["Bot"];
 export type BotSummary = components["schemas"]["BotSummary"];
@@ -14,7 +19,7 @@ export type BotVersion = components["schemas"]["BotVersion"];
 
 export function useBots(search = "") {
   return useInfiniteQuery({
-    queryKey: queryKeys.bots.list(search),
+    queryKey: botKeys.list(search),
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) => {
       const { data, error } = await api.GET("/api/v1/bots", {
@@ -29,7 +34,7 @@ export function useBots(search = "") {
 
 export function useBot(botId: string | undefined) {
   return useQuery({
-    queryKey: queryKeys.bots.detail(botId ?? ""),
+    queryKey: botKeys.detail(botId ?? ""),
     enabled: Boolean(botId),
     queryFn: async () => {
       const { data, error } = await api.GET("/api/v1/bots/{bot_id}", {
@@ -50,8 +55,8 @@ export function useCreateBot() {
       return data;
     },
     onSuccess: (bot) => {
-      client.setQueryData(queryKeys.bots.detail(bot.id), bot);
-      return client.invalidateQueries({ queryKey: queryKeys.bots.all });
+      client.setQueryData(botKeys.detail(bot.id), bot);
+      return client.invalidateQueries({ queryKey: botKeys.all });
     },
   });
 }
@@ -68,8 +73,8 @@ export function useUpdateBot(botId: string) {
       return data;
     },
     onSuccess: (bot) => {
-      client.setQueryData(queryKeys.bots.detail(bot.id), bot);
-      return client.invalidateQueries({ queryKey: queryKeys.bots.all });
+      client.setQueryData(botKeys.detail(bot.id), bot);
+      return client.invalidateQueries({ queryKey: botKeys.all });
     },
   });
 }
@@ -81,13 +86,13 @@ export function useDeleteBot() {
       const { error } = await api.DELETE("/api/v1/bots/{bot_id}", { params: { path: { bot_id: botId } } });
       if (error) throw error;
     },
-    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.bots.all }),
+    onSuccess: () => client.invalidateQueries({ queryKey: botKeys.all }),
   });
 }
 
 export function useBotVersions(botId: string) {
   return useQuery({
-    queryKey: queryKeys.bots.versions(botId),
+    queryKey: botKeys.versions(botId),
     queryFn: async () => {
       const { data, error } = await api.GET("/api/v1/bots/{bot_id}/versions", {
         params: { path: { bot_id: botId }, query: { limit: 100 } },
@@ -109,8 +114,8 @@ export function useRestoreVersion(botId: string) {
       return data;
     },
     onSuccess: (bot) => {
-      client.setQueryData(queryKeys.bots.detail(bot.id), bot);
-      return client.invalidateQueries({ queryKey: queryKeys.bots.versions(botId) });
+      client.setQueryData(botKeys.detail(bot.id), bot);
+      return client.invalidateQueries({ queryKey: botKeys.versions(botId) });
     },
   });
 }
