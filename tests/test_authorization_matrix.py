@@ -392,6 +392,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/bots/{bot_id}/test"): Entry("editor", body=fixed({"url": LOOPBACK})),
     ("GET", "/api/v1/bots/{bot_id}"): Entry("viewer"),
+    # The picker's fetch aims at a loopback address too; the guard's refusal is its answer.
+    ("POST", "/api/v1/picker/pages"): Entry(
+        "editor", body=fixed({"url": LOOPBACK}), ok=frozenset({422}), ok_code="blocked_by_policy"
+    ),
+    # Resources are reached by signed links only; without one the request is malformed.
+    ("GET", "/api/v1/picker/resource"): Entry("public", ok=frozenset({422}), ok_code="validation_error"),
     ("PUT", "/api/v1/bots/{bot_id}"): Entry("editor", body=fixed({"name": "Renamed bot"})),
     ("DELETE", "/api/v1/bots/{bot_id}"): Entry("editor"),
     ("GET", "/api/v1/bots/{bot_id}/versions"): Entry("viewer"),

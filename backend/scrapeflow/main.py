@@ -43,6 +43,7 @@ from scrapeflow.observability.logging import configure_logging
 from scrapeflow.observability.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from scrapeflow.orgs.endpoints import invitations_router
 from scrapeflow.orgs.endpoints import router as orgs_router
+from scrapeflow.picker.endpoints import router as picker_router
 from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.schedules.endpoints import router as schedules_router
 from scrapeflow.workflow.endpoints import router as workflow_router
@@ -182,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(firecrawl_router)
     routers = (auth_router, users_router, usage_router, orgs_router, invitations_router, bots_router, schedules_router)
     exports = (exports_router, export_executions_router)
-    runs = (workflow_router, executions_router, execution_bots_router, estimate_router, payments_router)
+    runs = (workflow_router, picker_router, executions_router, execution_bots_router, estimate_router, payments_router)
     for router in (*routers, *runs, *exports):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -56,6 +56,10 @@ class SiteDocuments:
             "/latin1-nocharset.html": lambda: Document(oddities.render_latin1(with_meta=False), LEGACY_HTML),
             "/shift-jis.html": lambda: Document(oddities.render_shift_jis(), LEGACY_HTML),
             "/binary.bin": lambda: Document(oddities.render_binary(catalog.seed), "application/octet-stream"),
+            "/hostile.html": lambda: _html(oddities.render_hostile(first)),
+            "/assets/site.css": lambda: Document(oddities.SITE_CSS, "text/css"),
+            "/assets/extra.css": lambda: Document(oddities.EXTRA_CSS, "text/css"),
+            "/assets/dot.png": lambda: Document(oddities.DOT_PNG, "image/png"),
             # Pages that need a browser (tests/site/scripted.py); their lists come from /api/products?page=N.
             "/js/infinite": lambda: _html(scripted.render_infinite()),
             "/js/load-more": lambda: _html(scripted.render_load_more()),

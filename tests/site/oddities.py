@@ -1,8 +1,10 @@
-"""Awkward documents: malformed HTML, legacy encodings, binary bytes and a page over the size limit."""
+"""Awkward documents: malformed HTML, legacy encodings, binary bytes, a page over the size limit and a hostile one."""
 
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from collections.abc import Iterator
 from html import escape
 
@@ -76,3 +78,54 @@ def huge_chunks(total: int = HUGE_SIZE, chunk_size: int = 256 * 1024) -> Iterato
         remaining -= len(piece)
         yield piece
     yield tail
+
+
+# A page that fights whoever shows it: scripts that rewrite and redirect, inline handlers, a meta refresh and a
+# CSP, a cross-origin frame, SVG, a shadow root, and a stylesheet and image of its own (the in-app picker shows
+# it inert, with its look).
+HOSTILE_TITLE = "Deals of the day"
+SITE_CSS = b".deal{border:1px solid #ccc;background:url(/assets/dot.png) no-repeat}\n@import '/assets/extra.css';\n"
+EXTRA_CSS = b".deal .price{font-weight:bold}\n"
+
+
+def _png_pixel() -> bytes:
+    """A valid 1×1 PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0"))
+        + chunk(b"IEND", b"")
+    )
+
+
+DOT_PNG = _png_pixel()
+
+
+def render_hostile(product: Product) -> str:
+    title = escape(product.title)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{HOSTILE_TITLE}</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<meta http-equiv="refresh" content="5;url=https://example.com/">
+<link rel="stylesheet" href="/assets/site.css"><link rel="preload" href="/assets/font.woff2" as="font">
+<script>document.addEventListener("DOMContentLoaded", () => document.body.innerHTML = "gone");</script>
+<script src="/assets/tracker.js"></script>
+</head><body onload="location.href='https://example.com/'">
+<h1>{HOSTILE_TITLE}</h1>
+<ul class="deals">
+  <li class="deal css-1x2y3z" data-sku="{escape(product.sku)}">
+    <a href="{product.path}" onclick="return steal()">{title}</a>
+    <span class="price sc-a1b2c3">{product.price_text}</span><img src="/assets/dot.png" alt=""></li>
+</ul>
+<a href="javascript:alert(1)">Do not click</a>
+<iframe src="https://ads.example.com/frame"></iframe>
+<svg class="badge" viewBox="0 0 10 10"><text x="0" y="9">New</text></svg>
+<div id="host"><template shadowrootmode="open"><p class="inside">In the shadow</p></template></div>
+<form action="https://example.com/collect"><label>Email <input name="email"></label><button>Send</button></form>
+</body></html>"""

@@ -236,7 +236,7 @@ async def _run(
     report.rows = rows
 
 
-def _session(
+def browser_session(
     browser: BrowserPool | None, bot: BotRun, settings: Settings
 ) -> contextlib.AbstractAsyncContextManager[BrowserSession | None]:
     if browser is None or bot.fetch.render == "http":
@@ -277,7 +277,7 @@ async def run_test(
         async with (
             asyncio.timeout(settings.test_run_timeout_seconds),
             fetcher_for(settings, bot.fetch, retries=1, backoff_base=0.5, backoff_max=2.0, **bot.options) as fetcher,
-            _session(browser, bot, settings) as session,
+            browser_session(browser, bot, settings) as session,
         ):
             await _run(plan, url, fetcher, report, Rendering(bot.fetch.render, session), bot)
     except TimeoutError:

@@ -1200,6 +1200,44 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/picker/pages": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Open a page in the in-app picker
+     * @description Fetches the page as the bot would (or plainly, for a new bot) and returns it inert: scripts disabled,
+     *     handlers and frames removed, resources loaded through signed links to `GET /picker/resource`.
+     */
+    post: operations["picker:open_page"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/picker/resource": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A resource of a page open in the picker (signed link) */
+    get: operations["picker:resource"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/schedules": {
     parameters: {
       query?: never;
@@ -2734,6 +2772,44 @@ export interface components {
       items: components["schemas"]["Schedule"][];
       /** Next Cursor */
       next_cursor?: string | null;
+    };
+    /** PickerPage */
+    PickerPage: {
+      /** Final Url */
+      final_url: string;
+      /**
+       * Html
+       * @description The page made inert: show it in an iframe with `sandbox` and no scripts.
+       */
+      html: string;
+      /**
+       * Render
+       * @enum {string}
+       */
+      render: "http" | "browser";
+      /** Status */
+      status: number | null;
+      /** Title */
+      title: string | null;
+      /** Url */
+      url: string;
+    };
+    /** PickerPageRequest */
+    PickerPageRequest: {
+      /**
+       * Bot Id
+       * @description Fetch as this bot does (its headers, cookies, proxies and rendering).
+       */
+      bot_id?: string | null;
+      /**
+       * Render
+       * @description auto: the bot's own choice (plain HTTP for a new bot).
+       * @default auto
+       * @enum {string}
+       */
+      render: "auto" | "http" | "browser";
+      /** Url */
+      url: string;
     };
     /** PlanLimits */
     PlanLimits: {
@@ -6279,6 +6355,75 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["WebhookResult"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  "picker:open_page": {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The organization to act in; the caller's default organization when omitted. */
+        "X-Org-Id"?: string | null;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PickerPageRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PickerPage"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  "picker:resource": {
+    parameters: {
+      query: {
+        url: string;
+        expires: number;
+        signature: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": unknown;
         };
       };
       /** @description Validation Error */
