@@ -19,7 +19,7 @@ from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Bot, Execution, ExecutionStatus, ExecutionTrigger, Organization, Page
-from scrapeflow.pipeline import stages
+from scrapeflow.pipeline.stages.common import insert_pages
 from scrapeflow.workflow.compiler import validate
 from tests.billing.conftest import workflow
 from tests.conftest import PostgresDatabases, make_settings, migrate
@@ -94,7 +94,7 @@ async def test_parallel_executions_never_claim_past_the_page_quota(
             execution = await session.get(Execution, execution_id)
             assert execution is not None
             items = [(NextPage(f"https://shop.example.com/p/{execution_id}/{n}", 0), None) for n in range(40)]
-            return len(await stages._insert_pages(session, execution, items))
+            return len(await insert_pages(session, execution, items))
 
     claimed = await asyncio.gather(*(claim(execution.id) for execution in executions))
     async with sessions() as session:

@@ -9,7 +9,7 @@ from pathlib import Path
 from scrapeflow.bots.test_runs import BotRun
 from scrapeflow.engine.fetch import HttpFetcher
 from scrapeflow.pipeline import runtime as worker_runtime
-from scrapeflow.pipeline.stages import _fetcher
+from scrapeflow.pipeline.stages.common import fetcher_of
 from tests.conftest import make_settings
 
 
@@ -19,7 +19,7 @@ def test_the_worker_runtime_builds_one_tls_context_that_every_batch_fetcher_uses
     try:
         rt = worker_runtime.runtime(settings)
         assert isinstance(rt.ssl_context, ssl.SSLContext)
-        first, second = _fetcher(rt, BotRun()), _fetcher(rt, BotRun(options={"user_agent": "ShopBot"}))
+        first, second = fetcher_of(rt, BotRun()), fetcher_of(rt, BotRun(options={"user_agent": "ShopBot"}))
         assert isinstance(first, HttpFetcher)
         assert isinstance(second, HttpFetcher)
         assert first.options.verify is rt.ssl_context

@@ -1,0 +1,315 @@
+"""The scrape stage: one batch of pages fetched and extracted, recorded in groups with their snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import bindparam, select, update
+
+from scrapeflow.bots.test_runs import BotRun, load_bot_run
+from scrapeflow.db import session_scope
+from scrapeflow.engine.browser.options import SessionOptions
+from scrapeflow.engine.errors import EngineError, ErrorCode
+from scrapeflow.engine.fetch import FetchedPage
+from scrapeflow.engine.runner import PageResult, Rendering, process_page
+from scrapeflow.engine.steps import NextPage
+from scrapeflow.executions import logs
+from scrapeflow.kit.artifacts import ArtifactStore
+from scrapeflow.kit.time import utcnow
+from scrapeflow.models import Execution, ExecutionStage, Page, PageStatus
+from scrapeflow.observability.metrics import count_pages
+from scrapeflow.pipeline.stages.common import (
+    FINISHED,
+    Runtime,
+    fetcher_of,
+    insert_pages,
+    load,
+    pending_pages,
+    snapshot_key,
+    url_hash,
+)
+
+FLUSH_EVERY_SECONDS = 1.0
+FLUSH_EVERY_PAGES = 50
+
+
+class SnapshotFetcher:
+    """Serves the stored snapshots of a past execution's pages, so re-extraction fetches nothing."""
+
+    def __init__(self, artifacts: ArtifactStore, snapshots: dict[str, str]) -> None:
+        self.artifacts = artifacts
+        self.snapshots = snapshots  # url → snapshot key
+
+    async def fetch(self, url: str, *, allow_binary: bool = False) -> FetchedPage:
+        key = self.snapshots.get(url)
+        if key is None:
+            raise EngineError(ErrorCode.NAVIGATION_ERROR, f"No snapshot of {url} was kept; it is not fetched again.")
+        body = await self.artifacts.get(key)
+        return FetchedPage(
+            url=url,
+            final_url=url,
+            status=200,
+            headers=httpx.Headers({"content-type": "text/html; charset=utf-8"}),
+            content=body,
+            text=body.decode("utf-8", "replace"),
+            encoding="utf-8",
+            content_type="text/html",
+            elapsed=0.0,
+            redirects=[],
+            http_version="snapshot",
+            attempts=1,
+        )
+
+    async def sitemaps_of(self, url: str) -> list[str]:
+        return []
+
+
+class _CancelWatch:
+    """Whether the execution was cancelled, read at most every half second (batches stop at the next page)."""
+
+    def __init__(self, rt: Runtime, execution_id: uuid.UUID) -> None:
+        self.rt, self.execution_id = rt, execution_id
+        self.checked = 0.0
+        self.cancelled = False
+
+    async def __call__(self) -> bool:
+        if not self.cancelled and time.monotonic() - self.checked > 0.5:
+            self.checked = time.monotonic()
+            async with self.rt.sessionmaker() as session:
+                status = await session.scalar(select(Execution.status).where(Execution.id == self.execution_id))
+            self.cancelled = status in FINISHED
+        return self.cancelled
+
+
+@dataclass
+class _Done:
+    page_id: uuid.UUID
+    result: PageResult
+    snapshot_key: str | None
+    snapshot: bytes | None = None
+    """The page's HTML, stored under `snapshot_key` when the page is recorded."""
+
+
+async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid.UUID]) -> None:
+    async with session_scope(rt.sessionmaker) as session:
+        loaded = await load(session, execution_id)
+        if loaded is None or loaded.execution.stage is not ExecutionStage.scraping:
+            return
+        execution = loaded.execution
+        run = await load_bot_run(session, loaded.subject, loaded.bot, loaded.plan, settings=rt.settings, box=rt.box)
+        pages = (
+            await session.execute(
+                select(Page.id, Page.url, Page.step_index, Page.snapshot_key).where(
+                    Page.org_id == execution.org_id,
+                    Page.execution_id == execution.id,
+                    Page.id.in_(page_ids),
+                    Page.status == PageStatus.pending,
+                )
+            )
+        ).all()
+        reextract_from = (execution.caps or {}).get("reextract_from")
+    if not pages:
+        return
+    plan = loaded.plan
+    snapshots = {url: key for _, url, _, key in pages if key}
+    cancelled = _CancelWatch(rt, execution_id)
+    recorder = _Recorder(rt, execution_id)
+
+    async with contextlib.AsyncExitStack() as stack:
+        fetcher: Any
+        if reextract_from:
+            fetcher = SnapshotFetcher(rt.artifacts, snapshots)
+            rendering = Rendering("http")
+        else:
+            fetcher = await rt.fetchers.get(execution_id, lambda: fetcher_of(rt, run))
+            browser = await stack.enter_async_context(_browser_session(rt, run))
+            rendering = Rendering(run.fetch.render, browser)
+        limit = asyncio.Semaphore(max(1, rt.settings.scrape_concurrency))
+
+        async def one(page_id: uuid.UUID, item: NextPage, group: asyncio.TaskGroup) -> None:
+            async with limit:
+                if await cancelled():
+                    return
+                result = await process_page(fetcher, plan, item, keep_html=True, rendering=rendering)
+            if reextract_from:
+                done = _Done(page_id, result, snapshots.get(item.url))
+            elif result.html is not None:
+                done = _Done(page_id, result, snapshot_key(execution_id, page_id), result.html.encode())
+            else:
+                done = _Done(page_id, result, None)
+            result.html = None
+            if result.next_pages and not reextract_from:
+                for new_id, new_item in await _claim_next(rt, execution_id, result.next_pages):
+                    group.create_task(one(new_id, new_item, group))
+            await recorder.add(done)
+
+        async with asyncio.TaskGroup() as group:
+            for page_id, url, step_index, _ in pages:
+                group.create_task(one(page_id, NextPage(url, step_index), group))
+    await recorder.flush()
+    # The chord's body runs once every batch has reported. Redis counts them as they finish; the embedded
+    # broker's file result backend is polled, a poll late, so there the last batch to finish hands on at
+    # once. `extract` moves on once only, whoever sends it first.
+    if not rt.settings.redis_url and not await _pending_after_batch(rt, execution_id):
+        rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
+
+
+class _Recorder:
+    """Finished pages are written in groups (every `FLUSH_EVERY_PAGES` pages or `FLUSH_EVERY_SECONDS`), one
+    group at a time: the live counters move while a batch runs, at a few statements per group, not per page."""
+
+    def __init__(self, rt: Runtime, execution_id: uuid.UUID) -> None:
+        self.rt, self.execution_id = rt, execution_id
+        self.done: list[_Done] = []
+        self.flushed_at = time.monotonic()
+        self.flushing = False
+
+    async def add(self, done: _Done) -> None:
+        self.done.append(done)
+        due = len(self.done) >= FLUSH_EVERY_PAGES or time.monotonic() - self.flushed_at > FLUSH_EVERY_SECONDS
+        if due and not self.flushing:
+            await self.flush()
+
+    async def flush(self) -> None:
+        self.flushing = True
+        try:
+            while self.done:
+                group, self.done = self.done, []
+                await _record_pages(self.rt, self.execution_id, group)
+        finally:
+            self.flushing, self.flushed_at = False, time.monotonic()
+
+
+async def _pending_after_batch(rt: Runtime, execution_id: uuid.UUID) -> list[uuid.UUID]:
+    async with rt.sessionmaker() as session:
+        execution = await session.get(Execution, execution_id)
+        return [] if execution is None else await pending_pages(session, execution)
+
+
+async def _claim_next(rt: Runtime, execution_id: uuid.UUID, items: list[NextPage]) -> list[tuple[uuid.UUID, NextPage]]:
+    """Pages a step led to (next pages, followed links): this batch takes those no other batch has."""
+    async with session_scope(rt.sessionmaker) as session:
+        execution = await session.get(Execution, execution_id)
+        if execution is None:
+            return []
+        by_hash = {url_hash(item.url): item for item in items}
+        added = await insert_pages(session, execution, ((item, None) for item in items))
+        if not added:
+            return []
+        rows = await session.execute(select(Page.id, Page.url_hash).where(Page.id.in_(added)))
+        await session.execute(
+            update(Execution).where(Execution.id == execution_id).values(urls_found=Execution.urls_found + len(added))
+        )
+        return [(page_id, by_hash[digest]) for page_id, digest in rows]
+
+
+@contextlib.asynccontextmanager
+async def _browser_session(rt: Runtime, run: BotRun) -> AsyncIterator[Any]:
+    if rt.browser is None or run.fetch.render == "http":
+        yield None
+        return
+    options = run.options
+    async with rt.browser.session(
+        SessionOptions(
+            user_agent=options.get("user_agent"),
+            headers=options.get("headers") or {},
+            cookies=options.get("cookies") or {},
+            proxies=tuple(options.get("proxies") or ()),
+            block=frozenset(run.fetch.block),
+            capture=frozenset(run.fetch.capture),
+            page_timeout=run.fetch.page_timeout_seconds or rt.settings.browser_page_timeout_seconds,
+            secrets=dict(run.secrets).get,
+        )
+    ) as session:
+        yield session
+
+
+_RECORD_PAGE = (
+    update(Page.__table__)  # type: ignore[arg-type]
+    .where(Page.__table__.c.id == bindparam("page_id"))
+    .values(
+        status=bindparam("new_status"),
+        http_status=bindparam("http_status"),
+        render=bindparam("render"),
+        attempts=Page.__table__.c.attempts + 1,
+        content_hash=bindparam("content_hash"),
+        snapshot_key=bindparam("snapshot_key"),
+        rows=bindparam("rows"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        fetched_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]) -> None:
+    """Store a group of finished pages' snapshots, then write the pages and the execution's counters in one
+    transaction (one statement for all the pages)."""
+    snapshots = [(item.snapshot_key, item.snapshot) for item in group if item.snapshot_key and item.snapshot]
+    if snapshots:
+        await rt.artifacts.put_many(snapshots)
+    now = utcnow()
+    async with session_scope(rt.sessionmaker) as session:
+        execution = await session.get(Execution, execution_id)
+        if execution is None:
+            return
+        # A page a duplicate batch recorded first counts once: only pages still pending are written, and they
+        # stay locked until the commit.
+        pending = set(
+            await session.scalars(
+                select(Page.id)
+                .where(Page.id.in_([item.page_id for item in group]), Page.status == PageStatus.pending)
+                .with_for_update()
+            )
+        )
+        recorded = [item for item in group if item.page_id in pending]
+        if not recorded:
+            return
+        await session.execute(_RECORD_PAGE, [_page_values(item, now) for item in recorded])
+        ok = sum(1 for item in recorded if item.result.ok)
+        failed = len(recorded) - ok
+        count_pages("done", ok)
+        count_pages("failed", failed)
+        await session.execute(
+            update(Execution)
+            .where(Execution.id == execution_id)
+            .values(pages_done=Execution.pages_done + ok, pages_failed=Execution.pages_failed + failed, updated_at=now)
+        )
+        for item in recorded:
+            error = item.result.error
+            if error is not None:
+                await logs.append(
+                    session,
+                    execution,
+                    f"{item.result.url}: {error.message}",
+                    event="page_failed",
+                    level="warning",
+                    url=item.result.url,
+                    code=error.code.value,
+                )
+
+
+def _page_values(item: _Done, now: datetime) -> dict[str, Any]:
+    result, error = item.result, item.result.error
+    return {
+        "page_id": item.page_id,
+        "new_status": PageStatus.done if result.ok else PageStatus.failed,
+        # A page the site refused has no fetched status; its error has the one the site answered.
+        "http_status": result.status if error is None else result.status or error.status,
+        "render": result.render,
+        "content_hash": result.content_hash,
+        "snapshot_key": item.snapshot_key,
+        "rows": result.rows if result.ok else None,
+        "error_code": None if error is None else error.code.value,
+        "error_message": None if error is None else error.message,
+        "now": now,
+    }
