@@ -24,13 +24,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+BUILD_SOURCES = ("src", "public", "server", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json")
+
+
+def build_is_stale() -> bool:
+    built = FRONTEND / ".next" / "BUILD_ID"
+    if not built.is_file():
+        return True
+    stamp = built.stat().st_mtime
+    for name in BUILD_SOURCES:
+        source = FRONTEND / name
+        files = source.rglob("*") if source.is_dir() else [source] if source.exists() else []
+        if any(path.stat().st_mtime > stamp for path in files):
+            return True
+    return False
+
+
 def ensure_web_build() -> None:
-    """The tests need the production build; `scripts/test` makes it first, a lone `pytest tests/web` here."""
+    """The tests drive the production build of the current sources; `scripts/test` makes it first, a lone
+    `pytest tests/web` here."""
     if shutil.which("node") is None:
         raise RuntimeError("Node.js 20 or later is needed for the web app's tests")
     if not (FRONTEND / "node_modules").is_dir():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save"], cwd=FRONTEND, check=True)  # noqa: S607
-    if not (FRONTEND / ".next" / "BUILD_ID").is_file():
+    if build_is_stale():
         env = os.environ | {"NEXT_TELEMETRY_DISABLED": "1"}
         subprocess.run(["npm", "run", "build"], cwd=FRONTEND, env=env, check=True)  # noqa: S607
 
