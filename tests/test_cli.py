@@ -10,6 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from scrapeflow import cli
+from tests.web.services import ensure_web_build
 
 SCRAPEFLOW = str(Path(sys.executable).with_name("scrapeflow"))
 
@@ -48,9 +52,10 @@ def alive(pid: int) -> bool:
 
 
 def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) -> None:
-    port = free_port()
+    ensure_web_build()
+    port, web_port = free_port(), free_port()
     process = subprocess.Popen(
-        [SCRAPEFLOW, "run", "--port", str(port)],
+        [SCRAPEFLOW, "run", "--port", str(port), "--web-port", str(web_port)],
         cwd=tmp_path,
         env=clean_env(),
         stdout=subprocess.PIPE,
@@ -79,8 +84,16 @@ def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) ->
         assert login.status_code == 200
         assert (tmp_path / "data" / "scrapeflow.db").is_file()
         assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+        web = f"http://127.0.0.1:{web_port}"
+        wait_for(web, process)
+        assert httpx.get(web).status_code == 200
+        plans = httpx.get(f"{web}/api/v1/payments/plans")  # the web app proxies the API on its own origin
+        assert plans.status_code == 200
+        assert plans.json()["self_hosted_plan"] == "enterprise"
         services = children_of(process.pid)
-        assert sorted(command.split()[-1] for command in services.values()) == ["beat", "worker"]
+        commands = sorted(command.split()[-1] for command in services.values() if "next" not in command)
+        assert commands == ["beat", "worker"]
+        assert sum("next" in command for command in services.values()) == 1
         assert (tmp_path / "data" / "broker" / "queue").is_dir()  # the embedded broker: no server
     finally:
         process.terminate()
@@ -88,7 +101,38 @@ def test_run_starts_single_machine_mode_with_no_configuration(tmp_path: Path) ->
     deadline = time.monotonic() + 30  # a worker's warm shutdown takes a few seconds
     while any(alive(pid) for pid in services) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(alive(pid) for pid in services), "worker or beat outlived scrapeflow run"
+    assert not any(alive(pid) for pid in services), "worker, beat or web app outlived scrapeflow run"
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            assert time.monotonic() < deadline, f"{url} did not answer within {within} s"
+            time.sleep(0.2)
+
+
+def test_run_explains_why_the_web_app_cannot_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    assert "Node.js" in str(cli.web_app_command("127.0.0.1", 3000))
+    monkeypatch.setattr(cli.shutil, "which", lambda name: "/usr/bin/node")
+    monkeypatch.setattr(cli, "FRONTEND", tmp_path)
+    assert "not built" in str(cli.web_app_command("127.0.0.1", 3000))
+
+
+def test_run_starts_the_web_apps_build_through_the_client_address_preload() -> None:
+    ensure_web_build()
+    everywhere = "0.0.0.0"  # noqa: S104 - what a person may pass as --host
+    command = cli.web_app_command(everywhere, 3100)
+    assert isinstance(command, list)
+    assert command[1:3] == ["--import", (cli.FRONTEND / "server" / "forwarded-for.mjs").as_uri()]
+    assert command[-5:] == ["start", "--port", "3100", "--hostname", everywhere]
+    assert cli._api_url(everywhere, 8000) == "http://127.0.0.1:8000"
+    assert cli._api_url("::1", 8000) == "http://[::1]:8000"
 
 
 def test_migrate_and_create_user(tmp_path: Path) -> None:

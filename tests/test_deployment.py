@@ -18,7 +18,7 @@ import compose
 import pytest
 
 from scrapeflow.cli import REPO_ROOT
-from scrapeflow.config import Settings
+from scrapeflow.config import WEB_APP_VARIABLES, Settings
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 ENTRYPOINT_VARIABLES = {"MIGRATE_ON_START", "WAIT_DB_TIMEOUT"}  # read by docker/entrypoint.sh
@@ -37,7 +37,7 @@ class Compose:
         """In a copy's folder with a clean environment, so a developer's .env or exports cannot change the outcome."""
         env = {"PATH": os.environ["PATH"], "HOME": str(project), "DOCKER_CONFIG": str(self.docker_config)}
         return subprocess.run(
-            [*self.command, "-f", str(project / "docker-compose.yml"), "--profile", "web", *args],
+            [*self.command, "-f", str(project / "docker-compose.yml"), *args],
             cwd=project,
             env=env,
             capture_output=True,
@@ -65,7 +65,7 @@ def project_copy(tmp_path: Path, text: str | None = None) -> Path:
 
 @pytest.fixture
 def services(docker_compose: Compose, tmp_path: Path) -> dict[str, Any]:
-    """The file as Compose resolves it (anchors merged, defaults interpolated), the web profile included."""
+    """The file as Compose resolves it (anchors merged, defaults interpolated)."""
     resolved = docker_compose.run(project_copy(tmp_path), "config", "--format", "json")
     assert resolved.returncode == 0, resolved.stderr
     parsed: dict[str, Any] = json.loads(resolved.stdout)["services"]
@@ -148,9 +148,34 @@ def test_every_variable_in_the_compose_file_is_documented(services: dict[str, An
     ours = {name: s for name, s in services.items() if str(s.get("image", "")).startswith(OUR_IMAGES)}
     assert len(ours) == 7
     passed = {variable for service in ours.values() for variable in service.get("environment", {})}
-    unknown = passed - settings - ENTRYPOINT_VARIABLES
+    unknown = passed - settings - ENTRYPOINT_VARIABLES - set(WEB_APP_VARIABLES)
     assert sorted(unknown) == []
     assert sorted(name for name in ENTRYPOINT_VARIABLES if f"`{name}`" not in readme) == []
+
+
+def test_the_web_app_proxies_to_the_api_which_believes_only_its_forwarded_addresses(services: dict[str, Any]) -> None:
+    web = services["web"]
+    assert web["build"]["context"].endswith("frontend")
+    assert web["build"]["dockerfile"] == "Dockerfile"
+    assert web["environment"]["SCRAPEFLOW_API_URL"] == "http://api:8000"
+    assert web["depends_on"]["api"]["condition"] == "service_healthy"
+    assert "profiles" not in web  # part of every `docker compose up`
+    assert [port["target"] for port in web["ports"]] == [3000]
+    address = web["networks"]["default"]["ipv4_address"]
+    assert services["api"]["environment"]["FORWARDED_ALLOW_IPS"] == address
+    assert not any("FORWARDED_ALLOW_IPS" in s.get("environment", {}) for n, s in services.items() if n != "api")
+
+
+def test_the_web_image_runs_the_standalone_server_through_the_client_address_preload() -> None:
+    dockerfile = (REPO_ROOT / "frontend" / "Dockerfile").read_text()
+    assert re.search(r"^FROM node:20|^ARG NODE_IMAGE=node:20", dockerfile, re.M)
+    assert "NEXT_OUTPUT=standalone" in dockerfile
+    assert 'process.env.NEXT_OUTPUT === "standalone"' in (REPO_ROOT / "frontend" / "next.config.ts").read_text()
+    assert 'CMD ["node", "--import", "./server/forwarded-for.mjs", "server.js"]' in dockerfile
+    assert (REPO_ROOT / "frontend" / "server" / "forwarded-for.mjs").is_file()
+    assert re.search(r"^USER node$", dockerfile, re.M)
+    ignored = set((REPO_ROOT / "frontend" / ".dockerignore").read_text().split())
+    assert {"node_modules", ".next"} <= ignored
 
 
 def test_entrypoint_waits_for_the_database_migrates_when_asked_and_runs_the_command(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
-"""The configuration documentation stays complete: every setting is in .env.example and the README."""
+"""The configuration documentation stays complete: every setting (and every variable the web app's server reads)
+is in .env.example and the README."""
 
 from __future__ import annotations
 
 from scrapeflow.cli import REPO_ROOT
-from scrapeflow.config import Settings
+from scrapeflow.config import WEB_APP_VARIABLES, Settings
+
+DOCUMENTED = {name.upper() for name in Settings.model_fields} | set(WEB_APP_VARIABLES)
 
 
 def documented_names(text: str) -> set[str]:
@@ -11,11 +14,15 @@ def documented_names(text: str) -> set[str]:
 
 
 def test_env_example_lists_every_setting() -> None:
-    expected = {name.upper() for name in Settings.model_fields}
-    assert documented_names((REPO_ROOT / ".env.example").read_text()) == expected
+    assert documented_names((REPO_ROOT / ".env.example").read_text()) == DOCUMENTED
 
 
 def test_readme_configuration_table_lists_every_setting() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
-    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
+    missing = sorted(name for name in DOCUMENTED if f"`{name}`" not in readme)
     assert missing == []
+
+
+def test_the_web_apps_variables_are_the_ones_it_reads() -> None:
+    sources = "\n".join(path.read_text() for path in (REPO_ROOT / "frontend" / "src").rglob("*.ts"))
+    assert sorted(name for name in WEB_APP_VARIABLES if f"process.env.{name}" not in sources) == []

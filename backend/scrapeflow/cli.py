@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import ctypes
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +22,7 @@ from scrapeflow.config import get_settings
 from scrapeflow.observability.queues import QUEUES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = REPO_ROOT / "frontend"
 
 
 def migrate_database() -> None:
@@ -33,6 +36,8 @@ def migrate_database() -> None:
 
 
 def _serve(host: str, port: int, workers: int, reload: bool = False) -> None:
+    # The web app proxies every browser request, so the API sees its address; it believes the client address
+    # in X-Forwarded-For only from FORWARDED_ALLOW_IPS (per-IP limits would otherwise count everyone as one).
     uvicorn.run(
         "scrapeflow.main:create_app",
         factory=True,
@@ -41,6 +46,7 @@ def _serve(host: str, port: int, workers: int, reload: bool = False) -> None:
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        forwarded_allow_ips=get_settings().forwarded_allow_ips,
         log_config=None,
     )
 
@@ -105,16 +111,25 @@ def heartbeat_check(name: str, queue: str, within: float | None) -> None:
     click.echo(f"{name} is alive (heartbeat {age:.0f} s ago).")
 
 
-@main.command(help="Run everything on this machine (migrations, API, a worker on every queue, beat), no configuration.")
+@main.command(help="Run everything on this machine (migrations, API, web app, a worker on every queue, beat).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
+@click.option("--web-port", type=int, default=None, help="The web app's port.  [default: WEB_PORT, 3000]")
+def run(host: str, port: int, web_port: int | None) -> None:
     migrate_database()
     command = [sys.executable, "-m", "scrapeflow.cli"]
     children = [
         subprocess.Popen([*command, "worker"], preexec_fn=_end_with_parent),  # noqa: S603 - our own command
         subprocess.Popen([*command, "beat"], preexec_fn=_end_with_parent),  # noqa: S603
     ]
+    web_port = web_port or get_settings().web_port
+    web = web_app_command(host, web_port)
+    if isinstance(web, str):
+        click.echo(f"The web app is not started: {web}.", err=True)
+    else:
+        environment = os.environ | {"SCRAPEFLOW_API_URL": _api_url(host, port), "NEXT_TELEMETRY_DISABLED": "1"}
+        children.append(subprocess.Popen(web, cwd=FRONTEND, env=environment, preexec_fn=_end_with_parent))  # noqa: S603
+        click.echo(f"ScrapeFlow web app on http://{_browsable(host)}:{web_port}")
     click.echo(f"ScrapeFlow API on http://{host}:{port} (docs at /docs); a worker and beat run alongside")
     try:
         _serve(host, port, workers=1)
@@ -126,6 +141,30 @@ def run(host: str, port: int) -> None:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def web_app_command(host: str, port: int) -> list[str] | str:
+    """`next start` on the web app's production build (through the preload that records each request's real
+    client address), or why it cannot run."""
+    node = shutil.which("node")
+    next_cli = FRONTEND / "node_modules" / "next" / "dist" / "bin" / "next"
+    if node is None:
+        return "Node.js (20 or later) is not installed; the API alone is served"
+    if not next_cli.is_file() or not (FRONTEND / ".next" / "BUILD_ID").is_file():
+        return "it is not built; run scripts/bootstrap (or `npm install && npm run build` in frontend/)"
+    preload = (FRONTEND / "server" / "forwarded-for.mjs").as_uri()
+    return [node, "--import", preload, str(next_cli), "start", "--port", str(port), "--hostname", host]
+
+
+def _browsable(host: str) -> str:
+    """An address to connect to for one the server listens on (every interface means this machine too)."""
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - not binding, connecting
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _api_url(host: str, port: int) -> str:
+    return f"http://{_browsable(host)}:{port}"
 
 
 def _end_with_parent() -> None:

@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Read by the web app's server (frontend/), not by the API; documented beside the settings.
+WEB_APP_VARIABLES = ("SCRAPEFLOW_API_URL",)
+
 
 class Environment(StrEnum):
     development = "development"
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     public_url: str = "http://localhost:8000"
     web_url: str = "http://localhost:3000"
+    web_port: int = Field(default=3000, ge=1, le=65535)  # where `scrapeflow run` serves the web app
+    # Peers whose X-Forwarded-For the API believes (the web app's proxy, a load balancer); IPs, CIDRs or "*".
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:3000"])
     log_level: str = "INFO"
     log_format: str = ""  # "json" or "console"; empty picks by environment
