@@ -58,7 +58,9 @@ export function ConfirmDialog({
         <AlertDialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
         <AlertDialog.Content className="fixed top-1/2 left-1/2 z-50 grid w-full max-w-md -translate-x-1/2 -translate-y-1/2 gap-4 rounded-lg border border-border bg-background p-6 shadow-lg">
           <AlertDialog.Title className="text-lg font-semibold">{title}</AlertDialog.Title>
-          <AlertDialog.Description className="text-sm text-muted-foreground">{description}</AlertDialog.Description>
+          <AlertDialog.Description className="text-sm text-muted-foreground">
+            {description}
+          </AlertDialog.Description>
           {children}
           {error ? (
             <p role="alert" className="text-sm text-destructive">

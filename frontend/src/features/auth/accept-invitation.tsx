@@ -36,8 +36,8 @@ export function AcceptInvitation() {
     return (
       <AuthCard title="Invitation link incomplete">
         <p className="text-sm text-muted-foreground">
-          This link has no invitation in it. Open the link from your invitation email again, or ask the person who
-          invited you to send a new one.
+          This link has no invitation in it. Open the link from your invitation email again, or ask the person
+          who invited you to send a new one.
         </p>
       </AuthCard>
     );
@@ -54,7 +54,10 @@ export function AcceptInvitation() {
         <Link className={buttonVariants()} href={`/login?next=${encodeURIComponent(back)}`}>
           Sign in to accept
         </Link>
-        <Link className={buttonVariants({ variant: "outline" })} href={`/register?next=${encodeURIComponent(back)}`}>
+        <Link
+          className={buttonVariants({ variant: "outline" })}
+          href={`/register?next=${encodeURIComponent(back)}`}
+        >
           Create an account
         </Link>
       </AuthCard>
@@ -70,7 +73,10 @@ export function AcceptInvitation() {
     }
   };
   return (
-    <AuthCard title="Join the organization" description="Accept the invitation to work on its bots with the team.">
+    <AuthCard
+      title="Join the organization"
+      description="Accept the invitation to work on its bots with the team."
+    >
       <FormError message={accept.error ? errorMessage(accept.error) : null} />
       <Button onClick={join} disabled={accept.isPending}>
         {accept.isPending ? "Joining…" : "Accept invitation"}

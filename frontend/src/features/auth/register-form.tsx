@@ -20,10 +20,7 @@ import { OAuthButtons } from "./oauth-buttons";
 const schema = z.object({
   name: z.string().trim().min(1, "Enter your name.").max(200, "Keep it under 200 characters."),
   email: z.email("Enter a valid email address."),
-  password: z
-    .string()
-    .min(8, "Use at least 8 characters.")
-    .max(1024, "Keep it under 1,024 characters."),
+  password: z.string().min(8, "Use at least 8 characters.").max(1024, "Keep it under 1,024 characters."),
 });
 type Values = z.infer<typeof schema>;
 

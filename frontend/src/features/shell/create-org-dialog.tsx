@@ -19,7 +19,13 @@ const schema = z.object({
 });
 type Values = z.infer<typeof schema>;
 
-export function CreateOrgDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+export function CreateOrgDialog({
+  open,
+  onOpenChange,
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+}) {
   const create = useCreateOrg();
   const switchOrg = useSwitchOrg();
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { name: "" } });

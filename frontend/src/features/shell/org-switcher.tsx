@@ -42,7 +42,9 @@ export function OrgSwitcher() {
           </Button>
         </DropdownMenuTrigger>
         <DropdownMenuContent align="start" className="w-64">
-          <DropdownMenuLabel className="px-2 py-1 text-xs text-muted-foreground">Organizations</DropdownMenuLabel>
+          <DropdownMenuLabel className="px-2 py-1 text-xs text-muted-foreground">
+            Organizations
+          </DropdownMenuLabel>
           {orgs.data.map((org) => (
             <DropdownMenuItem key={org.id} onSelect={() => org.id !== current?.id && switchOrg(org)}>
               <span className="flex-1 truncate">{org.name}</span>

@@ -15,7 +15,8 @@ export type DestinationType = components["schemas"]["DestinationType"];
 export type DestinationUpdate = components["schemas"]["DestinationUpdate"];
 export type Delivery = components["schemas"]["Delivery"];
 export type TestResult = components["schemas"]["TestResult"];
-export type DestinationEvent = components["schemas"]["WebhookCreate"]["events"] extends (infer E)[] | undefined
+export type DestinationEvent = components["schemas"]["WebhookCreate"]["events"] extends
+  (infer E)[] | undefined
   ? E
   : never;
 
@@ -30,7 +31,9 @@ export function useDestinations(orgId: string | null) {
   return useQuery({
     queryKey: destinationKeys.list(orgId),
     queryFn: async () => {
-      const { data, error } = await api.GET("/api/v1/exports/destinations", { params: { query: { limit: 100 } } });
+      const { data, error } = await api.GET("/api/v1/exports/destinations", {
+        params: { query: { limit: 100 } },
+      });
       if (error) throw error;
       return data.items;
     },
