@@ -18,7 +18,7 @@ export function AcceptInvitation() {
   const token = useSearchParams().get("token") ?? "";
   const router = useRouter();
   const accessToken = useSession((state) => state.accessToken);
-  const [checked, setChecked] = useState(Boolean(accessToken));
+  const [checked, setChecked] = useState(false);
   const accept = useAcceptInvitation();
 
   useEffect(() => {
@@ -42,7 +42,13 @@ export function AcceptInvitation() {
       </AuthCard>
     );
   }
-  if (!checked) return <Loading label="Checking your session…" />;
+  if (!accessToken && !checked) {
+    return (
+      <div className="w-full max-w-sm">
+        <Loading label="Checking your session…" />
+      </div>
+    );
+  }
 
   const back = `/invitations/accept?token=${encodeURIComponent(token)}`;
   if (!accessToken) {

@@ -21,8 +21,10 @@ export function UserMenu() {
   const logout = useLogout();
   const router = useRouter();
 
+  // Leave the signed-in area first, so its guard does not see the cleared token and try to restore the session.
   const signOut = () => {
-    logout.mutate(undefined, { onSettled: () => router.replace("/login") });
+    router.replace("/login");
+    logout.mutate();
   };
 
   return (
