@@ -4,7 +4,9 @@ import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 
 export function renderWithClient(ui: ReactElement) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  const client = new QueryClient({
+    defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
+  });
   return { client, ...render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>) };
 }
 
@@ -20,14 +22,17 @@ export type Routes = Record<string, Route | ((request: Request) => Route)>;
 export function fakeApi(routes: Routes) {
   const calls: { key: string; body: unknown; headers: Headers }[] = [];
   const handler = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const request = input instanceof Request ? input : new Request(new URL(String(input), "http://localhost"), init);
+    const request =
+      input instanceof Request ? input : new Request(new URL(String(input), "http://localhost"), init);
     const url = new URL(request.url, "http://localhost");
     const key = `${request.method} ${url.pathname}`;
     const text = await request.clone().text();
     calls.push({ key, headers: request.headers, body: text ? (JSON.parse(text) as unknown) : undefined });
     const entry = routes[key];
     const route =
-      typeof entry === "function" ? entry(request) : (entry ?? { status: 404, body: { detail: "Not Found" } });
+      typeof entry === "function"
+        ? entry(request)
+        : (entry ?? { status: 404, body: { detail: "Not Found" } });
     const status = route.status ?? 200;
     return new Response(status === 204 ? null : JSON.stringify(route.body ?? {}), {
       status,

@@ -88,7 +88,9 @@ describe("LoginForm", () => {
   it("offers the enabled OAuth providers with the next path, and explains an OAuth error code", async () => {
     nav.location.search = "?next=%2Fbots%2F1&error=oauth_cancelled";
     network.handler = fakeApi({
-      "GET /api/v1/auth/oauth/providers": { body: [{ name: "github", authorize_url: "/api/v1/auth/oauth/github" }] },
+      "GET /api/v1/auth/oauth/providers": {
+        body: [{ name: "github", authorize_url: "/api/v1/auth/oauth/github" }],
+      },
     }).handler;
     renderWithClient(<LoginForm />);
 

@@ -31,7 +31,12 @@ export function ApiKeysSettings({ org }: { org: Organization }) {
     <div className="grid gap-6">
       <SettingsHeader
         title="API keys"
-        description="Keys let scripts and other services use the REST API as this organization. Send one as `Authorization: Bearer <key>`."
+        description={
+          <>
+            Keys let scripts and other services use the REST API as this organization. Send one as{" "}
+            <code className="font-mono text-xs">Authorization: Bearer &lt;key&gt;</code>.
+          </>
+        }
         action={canManage ? create : null}
       />
       {canManage ? (
