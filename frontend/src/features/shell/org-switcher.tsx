@@ -35,8 +35,10 @@ export function OrgSwitcher() {
     <>
       <DropdownMenu>
         <DropdownMenuTrigger asChild>
-          <Button variant="outline" className="max-w-64 justify-between" aria-label="Switch organization">
+          <Button variant="outline" className="max-w-64 justify-between">
             <Building2 aria-hidden />
+            {/* Spoken before the visible name, which stays part of the button's name (WCAG label in name). */}
+            <span className="sr-only">Switch organization, current:</span>
             <span className="truncate">{current?.name ?? "Choose organization"}</span>
             <ChevronsUpDown aria-hidden className="opacity-60" />
           </Button>
