@@ -3,7 +3,7 @@
 /** Shows its children only to a signed-in person: restores the access token from the refresh cookie, else sends
  * them to /login and back here afterwards. */
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 
 import { Loading } from "@/components/ui/states";
 import { refreshAccessToken } from "@/lib/api/client";
@@ -11,24 +11,22 @@ import { useSession } from "@/lib/api/session";
 
 export function RequireSession({ children }: { children: ReactNode }) {
   const accessToken = useSession((state) => state.accessToken);
-  const [checked, setChecked] = useState(Boolean(accessToken));
   const router = useRouter();
   const pathname = usePathname();
 
   useEffect(() => {
     if (accessToken) return;
     let cancelled = false;
+    // A refreshed token lands in the session store and re-renders this guard; only a failure needs handling here.
     void refreshAccessToken().then((token) => {
-      if (cancelled) return;
-      if (token) setChecked(true);
-      else router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+      if (!cancelled && !token) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
     });
     return () => {
       cancelled = true;
     };
   }, [accessToken, pathname, router]);
 
-  if (!accessToken || !checked) {
+  if (!accessToken) {
     return (
       <div className="mx-auto w-full max-w-3xl p-10">
         <Loading label="Checking your session…" />
