@@ -463,6 +463,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/exports/downloads/{token}"): Entry("public"),
     ("GET", "/api/v1/schedules"): Entry("viewer"),
     ("POST", "/api/v1/schedules"): Entry("editor", body=schedule_of_new_bot),
+    ("POST", "/api/v1/schedules/preview"): Entry(
+        "viewer", body=fixed({"cron_expression": "0 9 * * 1-5", "timezone": "Europe/Berlin"})
+    ),
     ("GET", "/api/v1/schedules/{schedule_id}"): Entry("viewer"),
     ("PUT", "/api/v1/schedules/{schedule_id}"): Entry("editor", body=fixed({"cron_expression": "@daily"})),
     ("DELETE", "/api/v1/schedules/{schedule_id}"): Entry("editor"),

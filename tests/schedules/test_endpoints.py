@@ -211,3 +211,30 @@ async def test_deleting_the_bot_deletes_its_schedules(
     assert (await client.get(f"/api/v1/schedules/{schedule['id']}", headers=owner.headers)).status_code == 404
     session.expunge_all()
     assert await session.scalar(select(Schedule).where(Schedule.id == uuid.UUID(schedule["id"]))) is None
+
+
+async def test_preview_describes_a_draft_without_saving_it(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, app: object
+) -> None:
+    owner = await make_user(session, settings)
+    draft = {"cron_expression": "@daily", "timezone": "America/New_York"}
+    answer = await client.post("/api/v1/schedules/preview", json=draft, headers=owner.headers)
+    assert answer.status_code == 200, answer.text
+    preview = answer.json()
+    assert preview["cron_expression"] == "0 0 * * *"
+    assert preview["description"] == "At 00:00"
+    runs = [datetime.fromisoformat(run) for run in preview["preview"]]
+    assert len(runs) == 5 and runs == sorted(runs) and utcnow() < runs[0] <= utcnow() + timedelta(days=1)
+    assert all(run.astimezone(ZoneInfo("America/New_York")).hour == 0 for run in runs)
+    assert list(await session.scalars(select(Schedule))) == []
+
+    # The errors a save would get, with the same codes, so a form can show them on its fields.
+    bad_zone = await client.post(
+        "/api/v1/schedules/preview", json={**draft, "timezone": "Mars/Olympus"}, headers=owner.headers
+    )
+    assert (bad_zone.status_code, bad_zone.json()["error"]["code"]) == (422, "unknown_timezone")
+    app.state.settings = settings.model_copy(update={"schedule_min_interval_seconds": 600})  # type: ignore[attr-defined]
+    too_often = await client.post(
+        "/api/v1/schedules/preview", json={"cron_expression": "*/5 * * * *"}, headers=owner.headers
+    )
+    assert (too_often.status_code, too_often.json()["error"]["code"]) == (422, "cron_too_frequent")

@@ -16,6 +16,7 @@ from scrapeflow.bots import service as bots_service
 from scrapeflow.bots.schemas import (
     Bot,
     BotCreate,
+    BotListItem,
     BotListParams,
     BotSecretName,
     BotSecrets,
@@ -23,6 +24,7 @@ from scrapeflow.bots.schemas import (
     BotSummary,
     BotUpdate,
     BotVersion,
+    LastExecution,
     LearnedSelectors,
     LearnedSelectorsList,
     SecretName,
@@ -56,11 +58,27 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version n
 @router.get("", summary="List bots")
 async def list_bots(
     request: Request, subject: BotsRead, session: SessionDep, query: Annotated[BotListParams, Query()]
-) -> Page[BotSummary]:
+) -> Page[BotListItem]:
+    """Each bot with its latest execution and its next scheduled run. What dashboards poll: the answer may be
+    kept while no bot changes (every bot write renews the organization's stamp), up to a minute, so a run's
+    status can lag by that much; send `Cache-Control: no-cache` for the current one."""
     items, next_cursor = await bots_service.list_bots(session, subject, query)
-    # What dashboards poll: every bot write renews the organization's stamp, so the answer may be kept.
     allow_caching(request, subject.freshness)
-    return Page(items=[BotSummary.model_validate(bot) for bot in items], next_cursor=next_cursor)
+    return Page(
+        items=[
+            BotListItem.model_validate(
+                {
+                    **BotSummary.model_validate(item.bot).model_dump(),
+                    "last_execution": LastExecution.model_validate(item.last_execution)
+                    if item.last_execution is not None
+                    else None,
+                    "next_run_at": item.next_run_at,
+                }
+            )
+            for item in items
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a bot")

@@ -14,6 +14,7 @@ from scrapeflow.bots.fetch_settings import FetcherName, FetchSettings, FetchSett
 from scrapeflow.engine.llm import Payer
 from scrapeflow.kit.pagination import PageParams, SortDirection
 from scrapeflow.kit.schemas import InputSchema, LongText, Name, Schema, ensure_storable
+from scrapeflow.models import ExecutionStatus
 
 WORKFLOW_EXAMPLE: dict[str, Any] = {
     "nodes": [
@@ -108,6 +109,22 @@ class BotSummary(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class LastExecution(Schema):
+    """The bot's most recent execution, whatever started it."""
+
+    id: uuid.UUID
+    status: ExecutionStatus
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class BotListItem(BotSummary):
+    last_execution: LastExecution | None = Field(description="The latest execution; null if the bot never ran.")
+    next_run_at: datetime | None = Field(
+        description="When the bot's soonest active schedule runs next (UTC); null without an active schedule."
+    )
 
 
 class Bot(BotSummary):

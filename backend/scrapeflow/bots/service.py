@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 
 from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots import fetch_settings
@@ -18,9 +20,9 @@ from scrapeflow.engine.llm import LlmConfig
 from scrapeflow.engine.ssrf import FetchAllowlist, SsrfGuard
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
-from scrapeflow.kit.pagination import PageParams, paginate
+from scrapeflow.kit.pagination import PageParams, paginate, paginate_rows
 from scrapeflow.kit.stamps import mark_changed, org_stamp
-from scrapeflow.models import Bot, BotVersion
+from scrapeflow.models import Bot, BotVersion, Execution, Schedule
 from scrapeflow.orgs import audit
 from scrapeflow.orgs import fetch as org_fetch
 from scrapeflow.orgs import llm as org_llm
@@ -32,16 +34,49 @@ _SORT_COLUMNS = {BotSort.created_at: Bot.created_at, BotSort.updated_at: Bot.upd
 _DOCUMENT_FIELDS = ("name", "description", "start_url", "workflow_json", "settings")
 
 
-async def list_bots(session: AsyncSession, subject: AuthSubject, params: BotListParams) -> tuple[list[Bot], str | None]:
+@dataclass(frozen=True, slots=True)
+class BotActivity:
+    """A bot in the list with its last execution (None: never run) and its soonest active schedule's next run."""
+
+    bot: Bot
+    last_execution: Execution | None
+    next_run_at: datetime | None
+
+
+async def list_bots(
+    session: AsyncSession, subject: AuthSubject, params: BotListParams
+) -> tuple[list[BotActivity], str | None]:
     # The list shows summaries: leave the documents (often kilobytes each) in the database.
     summary_only = (defer(Bot.workflow_json, raiseload=True), defer(Bot.settings, raiseload=True))
-    statement = scoped(select(Bot), subject, Bot).options(*summary_only)
+    # One query for the page: each bot's latest execution (found through the (org, bot, created_at) index) and
+    # its soonest active schedule ride along as a join and a scalar subquery, never one query per bot.
+    latest_id = (
+        select(Execution.id)
+        .where(Execution.org_id == Bot.org_id, Execution.bot_id == Bot.id)
+        .order_by(Execution.created_at.desc(), Execution.id.desc())
+        .limit(1)
+        .correlate(Bot)
+        .scalar_subquery()
+    )
+    next_run = (
+        select(func.min(Schedule.next_run_at))
+        .where(Schedule.org_id == Bot.org_id, Schedule.bot_id == Bot.id, Schedule.is_active.is_(True))
+        .correlate(Bot)
+        .scalar_subquery()
+    )
+    last = aliased(Execution, name="last_execution")
+    statement = (
+        scoped(select(Bot, last, next_run.label("next_run_at")), subject, Bot)
+        .outerjoin(last, last.id == latest_id)
+        .options(*summary_only)
+    )
     if params.q:
         escaped = params.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(func.lower(Bot.name).like(f"%{escaped.lower()}%", escape="\\"))
-    return await paginate(
+    rows, cursor = await paginate_rows(
         session, statement, params, sort=_SORT_COLUMNS[params.sort], tiebreak=Bot.id, direction=params.order
     )
+    return [BotActivity(bot, execution, next_run_at) for bot, execution, next_run_at in rows], cursor
 
 
 async def get(session: AsyncSession, subject: AuthSubject, bot_id: uuid.UUID) -> Bot:

@@ -69,6 +69,31 @@ def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
         raise Unprocessable("The cursor is not valid; start again without it.", code="invalid_cursor") from exc
 
 
+def _ordered(
+    statement: Select[Any],
+    params: PageParams,
+    sort: InstrumentedAttribute[Any],
+    tiebreak: InstrumentedAttribute[Any],
+    direction: SortDirection,
+) -> Select[Any]:
+    """Order by (sort, tiebreak), strictly after the cursor's position, one more than a page (to see if more follow)."""
+    descending = direction is SortDirection.desc
+    if params.cursor:
+        last_sort, last_tie = _decode(params.cursor, [sort, tiebreak])
+        after = (sort < last_sort) if descending else (sort > last_sort)
+        tie_after = (tiebreak < last_tie) if descending else (tiebreak > last_tie)
+        statement = statement.where(or_(after, and_(sort == last_sort, tie_after)))
+    order = (sort.desc(), tiebreak.desc()) if descending else (sort.asc(), tiebreak.asc())
+    return statement.order_by(*order).limit(params.limit + 1)
+
+
+def _cut(rows: list[Any], params: PageParams) -> tuple[list[Any], Any]:
+    """The page, and the object whose position the next cursor holds (None on the last page)."""
+    if len(rows) <= params.limit:
+        return rows, None
+    return rows[: params.limit], rows[params.limit - 1]
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[Row],
@@ -79,17 +104,24 @@ async def paginate(
     direction: SortDirection = SortDirection.desc,
 ) -> tuple[list[Row], str | None]:
     """Order by (sort, tiebreak) and continue strictly after the cursor's position."""
-    descending = direction is SortDirection.desc
-    if params.cursor:
-        last_sort, last_tie = _decode(params.cursor, [sort, tiebreak])
-        after = (sort < last_sort) if descending else (sort > last_sort)
-        tie_after = (tiebreak < last_tie) if descending else (tiebreak > last_tie)
-        statement = statement.where(or_(after, and_(sort == last_sort, tie_after)))
-    order = (sort.desc(), tiebreak.desc()) if descending else (sort.asc(), tiebreak.asc())
-    result = await session.scalars(statement.order_by(*order).limit(params.limit + 1))
-    rows = list(result)
-    if len(rows) <= params.limit:
+    result = await session.scalars(_ordered(statement, params, sort, tiebreak, direction))
+    rows, last = _cut(list(result), params)
+    return rows, None if last is None else _encode([getattr(last, sort.key), getattr(last, tiebreak.key)])
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    params: PageParams,
+    *,
+    sort: InstrumentedAttribute[Any],
+    tiebreak: InstrumentedAttribute[Any],
+    direction: SortDirection = SortDirection.desc,
+) -> tuple[list[Any], str | None]:
+    """`paginate` for a statement selecting an entity and more columns: the result rows (entity first) are kept
+    whole, and the cursor is read from the entity."""
+    result = await session.execute(_ordered(statement, params, sort, tiebreak, direction))
+    rows, last = _cut(list(result.all()), params)
+    if last is None:
         return rows, None
-    rows = rows[: params.limit]
-    last = rows[-1]
-    return rows, _encode([getattr(last, sort.key), getattr(last, tiebreak.key)])
+    return rows, _encode([getattr(last[0], sort.key), getattr(last[0], tiebreak.key)])

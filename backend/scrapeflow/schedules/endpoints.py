@@ -14,7 +14,14 @@ from scrapeflow.kit.http import SettingsDep
 from scrapeflow.kit.pagination import Page
 from scrapeflow.kit.time import utcnow
 from scrapeflow.schedules import service as schedules_service
-from scrapeflow.schedules.schemas import Schedule, ScheduleCreate, ScheduleListParams, ScheduleUpdate
+from scrapeflow.schedules.schemas import (
+    Schedule,
+    ScheduleCreate,
+    ScheduleDraft,
+    ScheduleListParams,
+    SchedulePreview,
+    ScheduleUpdate,
+)
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -36,6 +43,16 @@ async def create_schedule(
     interval = await billing_service.schedule_interval(session, settings, subject, new=True)
     schedule = await schedules_service.create(session, subject, body, min_interval_seconds=interval, now=utcnow())
     return Schedule.of(schedule)
+
+
+@router.post("/preview", summary="Describe a cron expression and list its next runs")
+async def preview_schedule(
+    body: ScheduleDraft, subject: BotsRead, session: SessionDep, settings: SettingsDep
+) -> SchedulePreview:
+    """Nothing is saved: the expression in words and its next runs in the time zone, or the 422 a save would get
+    (invalid expression, unknown time zone, never firing, more frequent than the plan allows)."""
+    interval = await billing_service.schedule_interval(session, settings, subject, new=False)
+    return schedules_service.preview(body.cron_expression, body.timezone, min_interval_seconds=interval, now=utcnow())
 
 
 @router.get("/{schedule_id}", summary="Get a schedule")

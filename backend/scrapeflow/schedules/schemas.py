@@ -56,6 +56,20 @@ class ScheduleUpdate(InputSchema):
     is_active: bool | None = None
 
 
+class ScheduleDraft(InputSchema):
+    """A cron expression and time zone to check before saving them."""
+
+    cron_expression: CronExpression
+    timezone: TimeZone = "UTC"
+
+
+class SchedulePreview(Schema):
+    cron_expression: str = Field(description="The expression as it would be saved (aliases expanded).")
+    timezone: str
+    description: str = Field(description="The cron expression in words.")
+    preview: list[ZonedDateTime] = Field(description=f"The next {PREVIEW_RUNS} run times in the time zone.")
+
+
 class Schedule(Schema):
     id: uuid.UUID
     bot_id: uuid.UUID

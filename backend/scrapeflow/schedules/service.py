@@ -14,7 +14,14 @@ from scrapeflow.kit.errors import NotFound, Unprocessable
 from scrapeflow.kit.pagination import paginate
 from scrapeflow.models import Schedule
 from scrapeflow.schedules.cron import CronError, CronSchedule
-from scrapeflow.schedules.schemas import ScheduleCreate, ScheduleListParams, ScheduleUpdate
+from scrapeflow.schedules.describe import describe
+from scrapeflow.schedules.schemas import (
+    PREVIEW_RUNS,
+    ScheduleCreate,
+    ScheduleListParams,
+    SchedulePreview,
+    ScheduleUpdate,
+)
 
 
 def validated(expression: str, timezone: str, *, min_interval_seconds: int, now: datetime) -> CronSchedule:
@@ -23,6 +30,17 @@ def validated(expression: str, timezone: str, *, min_interval_seconds: int, now:
         return CronSchedule.parse(expression, timezone, min_interval_seconds=min_interval_seconds, now=now)
     except CronError as exc:
         raise Unprocessable(exc.message, code=exc.code, details=exc.details) from exc
+
+
+def preview(expression: str, timezone: str, *, min_interval_seconds: int, now: datetime) -> SchedulePreview:
+    """What a schedule would do, checked as a save would check it (422 on the same errors)."""
+    cron = validated(expression, timezone, min_interval_seconds=min_interval_seconds, now=now)
+    return SchedulePreview(
+        cron_expression=cron.expression,
+        timezone=timezone,
+        description=describe(cron.expression),
+        preview=[cron.local(run) for run in cron.runs_after(now, PREVIEW_RUNS)],
+    )
 
 
 async def list_schedules(

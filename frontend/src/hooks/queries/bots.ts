@@ -12,7 +12,9 @@ export const botKeys = {
 };
 
 export type Bot = components["schemas"]["Bot"];
-export type BotSummary = components["schemas"]["BotSummary"];
+/** A bot in the list, with its last execution and next scheduled run. */
+export type BotListItem = components["schemas"]["BotListItem"];
+export type BotSummary = BotListItem;
 export type BotCreate = components["schemas"]["BotCreate"];
 export type BotUpdate = components["schemas"]["BotUpdate"];
 export type BotVersion = components["schemas"]["BotVersion"];
@@ -24,6 +26,8 @@ export function useBots(search = "") {
     queryFn: async ({ pageParam }) => {
       const { data, error } = await api.GET("/api/v1/bots", {
         params: { query: { q: search || undefined, cursor: pageParam, limit: 50 } },
+        // The API may answer the list from memory for up to a minute; runs change status meanwhile.
+        headers: { "Cache-Control": "no-cache" },
       });
       if (error) throw error;
       return data;

@@ -142,7 +142,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List bots */
+    /**
+     * List bots
+     * @description Each bot with its latest execution and its next scheduled run. What dashboards poll: the answer may be
+     *     kept while no bot changes (every bot write renews the organization's stamp), up to a minute, so a run's
+     *     status can lag by that much; send `Cache-Control: no-cache` for the current one.
+     */
     get: operations["bots:list_bots"];
     put?: never;
     /**
@@ -1260,6 +1265,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/schedules/preview": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Describe a cron expression and list its next runs
+     * @description Nothing is saved: the expression in words and its next runs in the time zone, or the 422 a save would get
+     *     (invalid expression, unknown time zone, never firing, more frequent than the plan allows).
+     */
+    post: operations["schedules:preview_schedule"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/schedules/{schedule_id}": {
     parameters: {
       query?: never;
@@ -1632,6 +1658,39 @@ export interface components {
         [key: string]: unknown;
       } | null;
     };
+    /** BotListItem */
+    BotListItem: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Description */
+      description: string;
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
+      /** @description The latest execution; null if the bot never ran. */
+      last_execution: components["schemas"]["LastExecution"] | null;
+      /** Name */
+      name: string;
+      /**
+       * Next Run At
+       * @description When the bot's soonest active schedule runs next (UTC); null without an active schedule.
+       */
+      next_run_at: string | null;
+      /** Start Url */
+      start_url: string | null;
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
+      /** Version */
+      version: number;
+    };
     /**
      * BotSecretName
      * @description A secret as people see it: its name, never its value.
@@ -1665,32 +1724,6 @@ export interface components {
      * @enum {string}
      */
     BotSort: "created_at" | "updated_at" | "name";
-    /** BotSummary */
-    BotSummary: {
-      /**
-       * Created At
-       * Format: date-time
-       */
-      created_at: string;
-      /** Description */
-      description: string;
-      /**
-       * Id
-       * Format: uuid
-       */
-      id: string;
-      /** Name */
-      name: string;
-      /** Start Url */
-      start_url: string | null;
-      /**
-       * Updated At
-       * Format: date-time
-       */
-      updated_at: string;
-      /** Version */
-      version: number;
-    };
     /**
      * BotUpdate
      * @description Fields left out keep their value. Every update is saved as a new version.
@@ -2378,6 +2411,25 @@ export interface components {
       /** Url */
       url: string | null;
     };
+    /**
+     * LastExecution
+     * @description The bot's most recent execution, whatever started it.
+     */
+    LastExecution: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Finished At */
+      finished_at: string | null;
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
+      status: components["schemas"]["ExecutionStatus"];
+    };
     /** LearnedField */
     LearnedField: {
       /** Attribute */
@@ -2724,10 +2776,10 @@ export interface components {
       /** Next Cursor */
       next_cursor?: string | null;
     };
-    /** Page[BotSummary] */
-    Page_BotSummary_: {
+    /** Page[BotListItem] */
+    Page_BotListItem_: {
       /** Items */
-      items: components["schemas"]["BotSummary"][];
+      items: components["schemas"]["BotListItem"][];
       /** Next Cursor */
       next_cursor?: string | null;
     };
@@ -3051,6 +3103,45 @@ export interface components {
        * @default UTC
        * @example Europe/Berlin
        */
+      timezone: string;
+    };
+    /**
+     * ScheduleDraft
+     * @description A cron expression and time zone to check before saving them.
+     */
+    ScheduleDraft: {
+      /**
+       * Cron Expression
+       * @description Five fields: minute hour day-of-month month day-of-week (or `@hourly`, `@daily`, `@weekly`, `@monthly`), on the schedule's time zone.
+       * @example 0 9 * * 1-5
+       */
+      cron_expression: string;
+      /**
+       * Timezone
+       * @description An IANA time zone.
+       * @default UTC
+       * @example Europe/Berlin
+       */
+      timezone: string;
+    };
+    /** SchedulePreview */
+    SchedulePreview: {
+      /**
+       * Cron Expression
+       * @description The expression as it would be saved (aliases expanded).
+       */
+      cron_expression: string;
+      /**
+       * Description
+       * @description The cron expression in words.
+       */
+      description: string;
+      /**
+       * Preview
+       * @description The next 5 run times in the time zone.
+       */
+      preview: string[];
+      /** Timezone */
       timezone: string;
     };
     /**
@@ -3888,7 +3979,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Page_BotSummary_"];
+          "application/json": components["schemas"]["Page_BotListItem_"];
         };
       };
       /** @description Validation Error */
@@ -6501,6 +6592,42 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["Schedule"];
+        };
+      };
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HTTPValidationError"];
+        };
+      };
+    };
+  };
+  "schedules:preview_schedule": {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The organization to act in; the caller's default organization when omitted. */
+        "X-Org-Id"?: string | null;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleDraft"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SchedulePreview"];
         };
       };
       /** @description Validation Error */
