@@ -49,9 +49,12 @@ describe("findSimilar", () => {
   it("reaches through nested wrappers to the repeated item", () => {
     const items = Array.from(
       { length: 5 },
-      (_, i) => `<li class="tile"><div class="tile__body"><div><h3><a href="/p/${i}">T${i}</a></h3></div><p>€${i}</p></div></li>`,
+      (_, i) =>
+        `<li class="tile"><div class="tile__body"><div><h3><a href="/p/${i}">T${i}</a></h3></div><p>€${i}</p></div></li>`,
     ).join("");
-    page(`<nav><ul><li><a href="/">Home</a></li><li><a href="/x">X</a></li></ul></nav><ul class="grid">${items}</ul>`);
+    page(
+      `<nav><ul><li><a href="/">Home</a></li><li><a href="/x">X</a></li></ul></nav><ul class="grid">${items}</ul>`,
+    );
     const match = findSimilar(pick(".grid li:nth-of-type(3) a")).current;
     expect(texts(match.elements)).toEqual(["T0", "T1", "T2", "T3", "T4"]);
     expect(select(match.css, document)).toEqual(match.elements);
@@ -59,8 +62,13 @@ describe("findSimilar", () => {
   });
 
   it("turns a table cell into its column and widens/narrows between row, column and the cell", () => {
-    const rows = Array.from({ length: 6 }, (_, i) => `<tr><td>Item ${i}</td><td>${i}.50</td><td>${i}</td></tr>`).join("");
-    page(`<table id="top"><thead><tr><th>Name</th><th>Price</th><th>Qty</th></tr></thead><tbody>${rows}</tbody></table>`);
+    const rows = Array.from(
+      { length: 6 },
+      (_, i) => `<tr><td>Item ${i}</td><td>${i}.50</td><td>${i}</td></tr>`,
+    ).join("");
+    page(
+      `<table id="top"><thead><tr><th>Name</th><th>Price</th><th>Qty</th></tr></thead><tbody>${rows}</tbody></table>`,
+    );
     const list = findSimilar(pick("tbody tr:nth-of-type(2) td:nth-of-type(2)"));
     expect(texts(list.current.elements)).toEqual(["0.50", "1.50", "2.50", "3.50", "4.50", "5.50"]);
     expect(list.canWiden).toBe(false);
@@ -87,7 +95,9 @@ describe("findSimilar", () => {
   });
 
   it("ignores a state class that only one item carries", () => {
-    page(`<ul class="menu"><li class="menu__item">A</li><li class="menu__item active">B</li><li class="menu__item">C</li></ul>`);
+    page(
+      `<ul class="menu"><li class="menu__item">A</li><li class="menu__item active">B</li><li class="menu__item">C</li></ul>`,
+    );
     expect(texts(findSimilar(pick(".active")).current.elements)).toEqual(["A", "B", "C"]);
   });
 });
@@ -108,7 +118,9 @@ describe("fields inside items", () => {
   });
 
   it("avoids values that only one item has", () => {
-    page(`<ul>${[1, 2, 3].map((i) => `<li class="row"><b data-sku="SKU${i}">S${i}</b><i>${i}</i></li>`).join("")}</ul>`);
+    page(
+      `<ul>${[1, 2, 3].map((i) => `<li class="row"><b data-sku="SKU${i}">S${i}</b><i>${i}</i></li>`).join("")}</ul>`,
+    );
     const items = Array.from(document.querySelectorAll("li"));
     const field = fieldSelector(pick('[data-sku="SKU2"]'), items);
     expect(field.css).not.toContain("SKU2");

@@ -45,13 +45,20 @@ function features(element: Element): Map<string, Part> {
   const found = new Map<string, Part>();
   for (const name of Array.from(element.classList)) {
     const score = classStability(name);
-    if (score >= 0.5) found.set(`.${name}`, { conditions: [{ kind: "class", value: name }], penalty: 4 + (1 - score) * 2 });
+    if (score >= 0.5)
+      found.set(`.${name}`, { conditions: [{ kind: "class", value: name }], penalty: 4 + (1 - score) * 2 });
   }
   for (const attribute of Array.from(element.attributes)) {
     if (isMeaningfulDataAttribute(attribute.name)) {
-      found.set(`[${attribute.name}]`, { conditions: [{ kind: "attr", name: attribute.name }], penalty: 3.2 });
+      found.set(`[${attribute.name}]`, {
+        conditions: [{ kind: "attr", name: attribute.name }],
+        penalty: 3.2,
+      });
     } else if (attribute.name === "role" || attribute.name === "itemprop" || attribute.name === "itemtype") {
-      const part: Part = { conditions: [{ kind: "attr", name: attribute.name, value: attribute.value }], penalty: 3 };
+      const part: Part = {
+        conditions: [{ kind: "attr", name: attribute.name, value: attribute.value }],
+        penalty: 3,
+      };
       found.set(`[${attribute.name}=${attribute.value}]`, part);
     }
   }
@@ -100,15 +107,20 @@ export function fieldSelector(field: Element, items: Element[]): FieldMatch {
 
 function rootOf(element: Element): Document | ShadowRoot {
   const root = element.getRootNode();
-  return root.nodeType === 9 || root.nodeType === 11 ? (root as Document | ShadowRoot) : element.ownerDocument;
+  return root.nodeType === 9 || root.nodeType === 11
+    ? (root as Document | ShadowRoot)
+    : element.ownerDocument;
 }
 
 /** The ways to generalise one level (item = an ancestor-or-self with similar siblings), narrow to wide. */
 function levelMatches(element: Element, item: Element, siblings: Element[], root: Scope): ListMatch[] {
   const parent = item.parentElement;
   if (!parent) return [];
-  const field = item === element ? { steps: [] as Step[], matchedItems: siblings.length } : fieldSteps(element, siblings);
-  const common = Array.from(features(item).entries()).filter(([key]) => siblings.every((s) => features(s).has(key)));
+  const field =
+    item === element ? { steps: [] as Step[], matchedItems: siblings.length } : fieldSteps(element, siblings);
+  const common = Array.from(features(item).entries()).filter(([key]) =>
+    siblings.every((s) => features(s).has(key)),
+  );
   const tag: Part = { conditions: [{ kind: "tag", value: tagOf(item) }], penalty: 6 };
   const itemParts = [...common.map(([, part]) => part), tag].sort((a, b) => a.penalty - b.penalty);
   const parentSteps = selectorSteps(parent, { root: root as Document | ShadowRoot });
@@ -163,8 +175,14 @@ export class ListSelection {
     };
     const found: ListMatch[] = [single];
     let node: Element | null = element;
-    for (let level = 0; node && node.parentElement && level < MAX_LEVELS; level++, node = node.parentElement) {
-      const siblings = Array.from(node.parentElement.children).filter((sibling) => similar(node as Element, sibling));
+    for (
+      let level = 0;
+      node && node.parentElement && level < MAX_LEVELS;
+      level++, node = node.parentElement
+    ) {
+      const siblings = Array.from(node.parentElement.children).filter((sibling) =>
+        similar(node as Element, sibling),
+      );
       if (siblings.length < 2) continue;
       for (const match of levelMatches(element, node, siblings, root)) {
         // The same elements by a shorter selector: fewer hooks to break.

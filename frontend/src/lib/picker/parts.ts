@@ -74,7 +74,8 @@ export function nthOfType(element: Element): number {
 export function partsOf(element: Element): Part[] {
   const parts: Part[] = [];
   const foreign = !isHtml(element);
-  const add = (condition: Condition, penalty: number) => parts.push({ conditions: [condition], penalty, foreign });
+  const add = (condition: Condition, penalty: number) =>
+    parts.push({ conditions: [condition], penalty, foreign });
   const id = element.getAttribute("id");
   if (id && isStableId(id)) add({ kind: "id", value: id }, 0);
   for (const name of TEST_ATTRIBUTES) {
@@ -83,7 +84,8 @@ export function partsOf(element: Element): Part[] {
   }
   for (const attribute of Array.from(element.attributes)) {
     if (!isMeaningfulDataAttribute(attribute.name)) continue;
-    if (isUsableValue(attribute.value)) add({ kind: "attr", name: attribute.name, value: attribute.value }, 2);
+    if (isUsableValue(attribute.value))
+      add({ kind: "attr", name: attribute.name, value: attribute.value }, 2);
     add({ kind: "attr", name: attribute.name }, 3.2);
   }
   for (const name of SEMANTIC_ATTRIBUTES) {
@@ -102,7 +104,11 @@ export function partsOf(element: Element): Part[] {
 /** The part that always singles an element out among its siblings (the last resort). */
 export function positionalPart(element: Element): Part {
   const tag = tagOf(element);
-  return { conditions: [{ kind: "nth", tag, index: nthOfType(element) }], penalty: 9, foreign: !isHtml(element) };
+  return {
+    conditions: [{ kind: "nth", tag, index: nthOfType(element) }],
+    penalty: 9,
+    foreign: !isHtml(element),
+  };
 }
 
 export function cssEscape(value: string): string {
@@ -133,7 +139,9 @@ function conditionCss(condition: Condition): string {
 
 export function partCss(part: Part): string {
   // A tag (or positional tag) must lead a compound selector.
-  const sorted = [...part.conditions].sort((a, b) => Number(b.kind === "tag" || b.kind === "nth") - Number(a.kind === "tag" || a.kind === "nth"));
+  const sorted = [...part.conditions].sort(
+    (a, b) => Number(b.kind === "tag" || b.kind === "nth") - Number(a.kind === "tag" || a.kind === "nth"),
+  );
   return sorted.map(conditionCss).join("");
 }
 
@@ -161,10 +169,14 @@ export function partXpath(part: Part, htmlDocument: boolean): string {
       predicates.push(`@id=${xpathString(condition.value)}`);
     } else if (condition.kind === "attr") {
       predicates.push(
-        condition.value === undefined ? `@${condition.name}` : `@${condition.name}=${xpathString(condition.value)}`,
+        condition.value === undefined
+          ? `@${condition.name}`
+          : `@${condition.name}=${xpathString(condition.value)}`,
       );
     } else {
-      predicates.push(`contains(concat(" ",normalize-space(@class)," "),${xpathString(` ${condition.value} `)})`);
+      predicates.push(
+        `contains(concat(" ",normalize-space(@class)," "),${xpathString(` ${condition.value} `)})`,
+      );
     }
   }
   // Position counts siblings of the same name, so it comes before the other predicates (as :nth-of-type does).

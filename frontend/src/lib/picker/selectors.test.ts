@@ -30,13 +30,21 @@ function expectSound(element: Element, css: string): void {
 beforeEach(() => page(""));
 
 describe("class and id stability", () => {
-  it.each(["css-1x2y3z", "sc-bdVaJa", "fKjHmE", "_abc12", "Card_title__3xK9a", "jss123", "makeStyles-root-12", "a1b2c3d4", "x9f8e7"])(
-    "rejects the generated class %s",
-    (name) => expect(classStability(name)).toBe(0),
-  );
+  it.each([
+    "css-1x2y3z",
+    "sc-bdVaJa",
+    "fKjHmE",
+    "_abc12",
+    "Card_title__3xK9a",
+    "jss123",
+    "makeStyles-root-12",
+    "a1b2c3d4",
+    "x9f8e7",
+  ])("rejects the generated class %s", (name) => expect(classStability(name)).toBe(0));
 
-  it.each(["product-card", "tile__body", "card--featured", "price", "ProductCard", "nav"])("keeps the class %s", (name) =>
-    expect(classStability(name)).toBeGreaterThanOrEqual(0.5),
+  it.each(["product-card", "tile__body", "card--featured", "price", "ProductCard", "nav"])(
+    "keeps the class %s",
+    (name) => expect(classStability(name)).toBeGreaterThanOrEqual(0.5),
   );
 
   it("ranks utility and state classes below meaningful ones", () => {
@@ -45,12 +53,20 @@ describe("class and id stability", () => {
     }
   });
 
-  it.each([":r1:", "«r5»", "ember1234", "radix-:r2:", "mui-38291", "headlessui-menu-button-3", "a8f5e2c1-1b2c-4d3e-9f00-123456789abc", "post-48213"])(
-    "sees %s as a generated id",
-    (id) => expect(isStableId(id)).toBe(false),
-  );
+  it.each([
+    ":r1:",
+    "«r5»",
+    "ember1234",
+    "radix-:r2:",
+    "mui-38291",
+    "headlessui-menu-button-3",
+    "a8f5e2c1-1b2c-4d3e-9f00-123456789abc",
+    "post-48213",
+  ])("sees %s as a generated id", (id) => expect(isStableId(id)).toBe(false));
 
-  it.each(["reviews", "main-nav", "searchForm", "top-rated"])("accepts the id %s", (id) => expect(isStableId(id)).toBe(true));
+  it.each(["reviews", "main-nav", "searchForm", "top-rated"])("accepts the id %s", (id) =>
+    expect(isStableId(id)).toBe(true),
+  );
 });
 
 describe("cssSelector", () => {
@@ -62,7 +78,9 @@ describe("cssSelector", () => {
   });
 
   it("avoids an id that looks generated and uses the test hook instead", () => {
-    page(`<button id=":r3:" class="css-9zq8w1" data-testid="checkout">Buy</button><button id=":r4:">Other</button>`);
+    page(
+      `<button id=":r3:" class="css-9zq8w1" data-testid="checkout">Buy</button><button id=":r4:">Other</button>`,
+    );
     const element = pick("[data-testid]");
     expect(cssSelector(element)).toBe('[data-testid="checkout"]');
   });
@@ -86,7 +104,9 @@ describe("cssSelector", () => {
   });
 
   it("skips utility soups for a meaningful class", () => {
-    page(`<div class="flex items-center gap-2 px-4 price-tag text-sm">9.99</div><div class="flex items-center">x</div>`);
+    page(
+      `<div class="flex items-center gap-2 px-4 price-tag text-sm">9.99</div><div class="flex items-center">x</div>`,
+    );
     expect(cssSelector(pick(".price-tag"))).toBe(".price-tag");
   });
 
@@ -118,7 +138,8 @@ describe("cssSelector", () => {
     page(`<header class="site-header"><a class="logo" href="/">Shop</a><nav><a href="/">Home</a><a href="/p">Products</a></nav></header>
       <main><h1>All</h1><ul class="grid">${Array.from(
         { length: 6 },
-        (_, i) => `<li class="tile"><div class="tile__body"><h3><a href="/p/${i}">P${i}</a></h3><p class="css-a${i}b">€${i}</p><p>stock</p></div></li>`,
+        (_, i) =>
+          `<li class="tile"><div class="tile__body"><h3><a href="/p/${i}">P${i}</a></h3><p class="css-a${i}b">€${i}</p><p>stock</p></div></li>`,
       ).join("")}</ul><table><tr><td>x</td><td>y</td></tr><tr><td>z</td><td>w</td></tr></table></main>`);
     for (const element of Array.from(document.body.querySelectorAll("*"))) {
       const css = cssSelector(element);

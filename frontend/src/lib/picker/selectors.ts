@@ -57,7 +57,9 @@ export function matchCount(selector: string, scope: Scope = document): number {
 }
 
 export function stepsCss(steps: Step[]): string {
-  return steps.map((step, index) => (index === 0 ? "" : step.combinator === ">" ? " > " : " ") + partCss(step.part)).join("");
+  return steps
+    .map((step, index) => (index === 0 ? "" : step.combinator === ">" ? " > " : " ") + partCss(step.part))
+    .join("");
 }
 
 function combinePairs(parts: Part[]): Part[] {
@@ -65,7 +67,10 @@ function combinePairs(parts: Part[]): Part[] {
   const top = parts.slice(0, 4);
   for (let i = 0; i < top.length; i++) {
     for (let j = i + 1; j < top.length; j++) {
-      pairs.push({ conditions: [...top[i].conditions, ...top[j].conditions], penalty: top[i].penalty + top[j].penalty });
+      pairs.push({
+        conditions: [...top[i].conditions, ...top[j].conditions],
+        penalty: top[i].penalty + top[j].penalty,
+      });
     }
   }
   return pairs;
@@ -73,7 +78,11 @@ function combinePairs(parts: Part[]): Part[] {
 
 function ancestorsWithin(element: Element, scope: Scope): Element[] {
   const found: Element[] = [];
-  for (let node = element.parentElement; node && node !== scope && found.length < ANCESTOR_DEPTH; node = node.parentElement) {
+  for (
+    let node = element.parentElement;
+    node && node !== scope && found.length < ANCESTOR_DEPTH;
+    node = node.parentElement
+  ) {
     found.push(node);
   }
   return found;
@@ -83,7 +92,9 @@ function ancestorsWithin(element: Element, scope: Scope): Element[] {
 export function candidatePaths(element: Element, scope: Scope): Step[][] {
   const own = partsOf(element).slice(0, ELEMENT_PARTS);
   const elementParts = [...own, ...combinePairs(own)];
-  const levels = ancestorsWithin(element, scope).map((ancestor) => partsOf(ancestor).slice(0, ANCESTOR_PARTS));
+  const levels = ancestorsWithin(element, scope).map((ancestor) =>
+    partsOf(ancestor).slice(0, ANCESTOR_PARTS),
+  );
   const paths: { steps: Step[]; penalty: number; length: number }[] = [];
   const push = (anchors: Part[], last: Part) => {
     const steps: Step[] = [...anchors, last].map((part) => ({ part, combinator: " " }));

@@ -73,14 +73,26 @@ export function isStableId(id: string): boolean {
   if (/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}/i.test(id)) return false; // UUID
   const lower = id.toLowerCase();
   if (GENERATED_ID_PREFIXES.some((prefix) => lower.startsWith(prefix))) return false;
-  return !id.split(/[-_.]+/).filter(Boolean).some(looksRandom);
+  return !id
+    .split(/[-_.]+/)
+    .filter(Boolean)
+    .some(looksRandom);
 }
 
 /** Test hooks: the most deliberate stable attributes a page can have. */
 export const TEST_ATTRIBUTES = ["data-testid", "data-test-id", "data-test", "data-qa", "data-cy", "data-e2e"];
 
 /** Attributes that name what an element is or does; they survive restyling. */
-export const SEMANTIC_ATTRIBUTES = ["itemprop", "name", "aria-label", "role", "rel", "for", "type", "placeholder"];
+export const SEMANTIC_ATTRIBUTES = [
+  "itemprop",
+  "name",
+  "aria-label",
+  "role",
+  "rel",
+  "for",
+  "type",
+  "placeholder",
+];
 
 /** data-* attributes written by frameworks or state machines, never by the site for its content. */
 const NOISY_DATA =
