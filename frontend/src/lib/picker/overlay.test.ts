@@ -205,9 +205,13 @@ describe("Picker in list mode", () => {
     expect(document.querySelector(HOST_TAG)).toBeNull();
   });
 
-  it("lets toolbar clicks through to the overlay and cancels from the toolbar", () => {
+  it("lets toolbar clicks through to the overlay, not to the page, and cancels from the toolbar", () => {
+    const pageClick = vi.fn();
+    document.addEventListener("click", pageClick);
     start("list");
     toolbarButton("cancel").click();
+    document.removeEventListener("click", pageClick);
+    expect(pageClick).not.toHaveBeenCalled();
     expect(onCancel).toHaveBeenCalledTimes(1);
     expect(document.querySelector(HOST_TAG)).toBeNull();
   });

@@ -90,6 +90,11 @@ describe("cssSelector", () => {
       <span class="title" itemprop="name">Lamp</span><span class="title">x</span>
       <button class="btn" aria-label="Close dialog">×</button><button class="btn">ok</button>`);
     expect(cssSelector(pick('[data-product-id="43"]'))).toBe('[data-product-id="43"]');
+    document.body.insertAdjacentHTML(
+      "beforeend",
+      `<i class="row" data-id="7">a</i><i class="row" data-id="8">b</i>`,
+    );
+    expect(cssSelector(pick('[data-id="8"]'))).toBe('[data-id="8"]');
     expect(cssSelector(pick('[itemprop="name"]'))).toBe('[itemprop="name"]');
     expect(cssSelector(pick("[aria-label]"))).toBe('[aria-label="Close dialog"]');
   });
