@@ -222,6 +222,11 @@ export class ListSelection {
     return this.current;
   }
 
+  /** The elements the current list selector matches now (the page may have changed since the pick). */
+  matches(): Element[] {
+    return select(this.current.css, rootOf(this.element));
+  }
+
   /** The current list's items (the repeated containers). */
   items(): Element[] {
     const { itemCss, elements } = this.current;

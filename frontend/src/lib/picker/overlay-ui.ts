@@ -175,13 +175,6 @@ export class OverlayUi {
     this.buttons.confirm.disabled = !state.canConfirm;
   }
 
-  contains(node: EventTarget | null): boolean {
-    return (
-      node === this.host ||
-      (node instanceof Object && "getRootNode" in node && (node as Node).getRootNode() === this.root)
-    );
-  }
-
   remove(): void {
     this.host.remove();
   }

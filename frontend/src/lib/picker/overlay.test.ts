@@ -205,6 +205,19 @@ describe("Picker in list mode", () => {
     expect(document.querySelector(HOST_TAG)).toBeNull();
   });
 
+  it("counts items the page adds after the pick (infinite scroll)", () => {
+    start("list");
+    mouse(pick('[data-product-id="2"] a'), "click");
+    expect(picker?.result()?.count).toBe(6);
+    pick(".grid").insertAdjacentHTML(
+      "beforeend",
+      GRID.replace(/data-product-id="(\d)"/g, 'data-product-id="1$1"'),
+    );
+    picker?.render();
+    expect(picker?.result()?.count).toBe(12);
+    expect(picker?.ui.root.textContent).toContain("12 similar elements selected");
+  });
+
   it("lets toolbar clicks through to the overlay, not to the page, and cancels from the toolbar", () => {
     const pageClick = vi.fn();
     document.addEventListener("click", pageClick);

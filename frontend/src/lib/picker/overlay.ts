@@ -31,6 +31,7 @@ export class Picker {
   private readonly observer: MutationObserver | null;
   private destroyed = false;
   private frameRequest = 0;
+  private fieldNumber = 0;
 
   constructor(private readonly options: PickerOptions) {
     const doc = options.document ?? document;
@@ -155,7 +156,7 @@ export class Picker {
       this.fields.push({
         element,
         field: {
-          name: `field_${this.fields.length + 1}`,
+          name: `field_${++this.fieldNumber}`,
           css: field.css,
           xpath: field.xpath,
           sample: field.sample,
@@ -179,11 +180,11 @@ export class Picker {
     const context = contextOf(element);
     const extra = context.frames.length || context.shadowHosts.length ? context : {};
     if (this.list) {
-      const { css, xpath: path, count } = this.list.current;
+      const { css, xpath: path } = this.list.current;
       return {
         css,
         xpath: path,
-        count,
+        count: this.list.matches().length,
         sample: sampleValue(element),
         fields: this.fields.map((entry) => entry.field),
         ...extra,
@@ -235,7 +236,8 @@ export class Picker {
       this.fields.length = 0;
     }
     this.ui.showHover(this.hovered ? boxOf(this.hovered, this.top) : null);
-    const matches = this.list ? this.list.current.elements : this.picked ? [this.picked] : [];
+    // The list is matched afresh: the page may have added or removed items (infinite scroll, filters).
+    const matches = this.list ? this.list.matches() : this.picked ? [this.picked] : [];
     this.ui.showMatches(matches.map((element) => boxOf(element, this.top)));
     const fieldElements = this.fields.flatMap((entry) =>
       this.list ? this.fieldMatches(entry.field.css) : [entry.element],

@@ -104,8 +104,14 @@ export function partsOf(element: Element): Part[] {
 /** The part that always singles an element out among its siblings (the last resort). */
 export function positionalPart(element: Element): Part {
   const tag = tagOf(element);
+  const index = nthOfType(element);
+  let alone = index === 1;
+  for (let next = element.nextElementSibling; next && alone; next = next.nextElementSibling) {
+    if (next.localName === element.localName) alone = false;
+  }
   return {
-    conditions: [{ kind: "nth", tag, index: nthOfType(element) }],
+    // The only child of its type needs no position: `> i` says the same as `> i:nth-of-type(1)`.
+    conditions: [alone ? { kind: "tag", value: tag } : { kind: "nth", tag, index }],
     penalty: 9,
     foreign: !isHtml(element),
   };
