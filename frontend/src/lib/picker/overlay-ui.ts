@@ -52,6 +52,28 @@ export interface ToolbarActions {
   cancel(): void;
 }
 
+/** What the toolbar says for a picker state. */
+export function toolbarState(state: {
+  matches: number;
+  fields: number;
+  list: { canWiden: boolean; canNarrow: boolean } | null;
+  sample: string;
+  listMode: boolean;
+}): ToolbarState {
+  const noun = state.list ? "similar elements" : "element";
+  const fields = state.fields ? ` · ${state.fields} field${state.fields > 1 ? "s" : ""}` : "";
+  return {
+    status: state.matches
+      ? `${state.matches} ${noun} selected${fields}`
+      : "Hover an element and click to pick it · Esc cancels · ↑/↓ parent/child",
+    sample: state.sample,
+    canWiden: state.list?.canWiden ?? false,
+    canNarrow: state.list?.canNarrow ?? false,
+    canConfirm: state.matches > 0,
+    listMode: state.listMode,
+  };
+}
+
 function styled(doc: Document, root: ShadowRoot): void {
   // A constructed sheet is not inline <style>, so a strict style-src CSP on the page does not block it.
   const View = doc.defaultView as (Window & typeof globalThis) | null;

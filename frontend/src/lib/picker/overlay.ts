@@ -3,7 +3,7 @@
 import { boxOf } from "./geometry";
 import { ListSelection } from "./lists";
 import type { PickedField, PickerResult, SelectionMode } from "./messages";
-import { OverlayUi } from "./overlay-ui";
+import { OverlayUi, toolbarState } from "./overlay-ui";
 import { PageListeners, contextOf, deepTarget, parentOf } from "./page-events";
 import { sampleValue } from "./sample";
 import { cssSelector, matchCount, xpath } from "./selectors";
@@ -151,17 +151,12 @@ export class Picker {
     const field = list.field(element);
     if (!field) return false;
     const existing = this.fields.findIndex((entry) => entry.field.css === field.css);
-    if (existing >= 0) this.fields.splice(existing, 1);
-    else
-      this.fields.push({
-        element,
-        field: {
-          name: `field_${++this.fieldNumber}`,
-          css: field.css,
-          xpath: field.xpath,
-          sample: field.sample,
-        },
-      });
+    if (existing >= 0) {
+      this.fields.splice(existing, 1); // a second click on a field removes it
+      return true;
+    }
+    const { css, xpath: path, sample } = field;
+    this.fields.push({ element, field: { name: `field_${++this.fieldNumber}`, css, xpath: path, sample } });
     return true;
   }
 
@@ -243,21 +238,15 @@ export class Picker {
       this.list ? this.fieldMatches(entry.field.css) : [entry.element],
     );
     this.ui.showFields(fieldElements.map((element) => boxOf(element, this.top)));
-    const count = matches.length;
-    const noun = this.list ? "similar elements" : "element";
-    const fields = this.fields.length
-      ? ` · ${this.fields.length} field${this.fields.length > 1 ? "s" : ""}`
-      : "";
-    this.ui.setState({
-      status: count
-        ? `${count} ${noun} selected${fields}`
-        : "Hover an element and click to pick it · Esc cancels · ↑/↓ parent/child",
-      sample: this.picked ? sampleValue(this.picked).value : this.hovered ? this.hovered.localName : "",
-      canWiden: this.list?.canWiden ?? false,
-      canNarrow: this.list?.canNarrow ?? false,
-      canConfirm: count > 0,
-      listMode: this.options.mode === "list",
-    });
+    this.ui.setState(
+      toolbarState({
+        matches: matches.length,
+        fields: this.fields.length,
+        list: this.list,
+        sample: this.picked ? sampleValue(this.picked).value : (this.hovered?.localName ?? ""),
+        listMode: this.options.mode === "list",
+      }),
+    );
   }
 
   private fieldMatches(css: string): Element[] {
