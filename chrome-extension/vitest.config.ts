@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     environment: "jsdom",
+    // The page the bridge tests run on is the configured web app.
+    environmentOptions: { jsdom: { url: "http://localhost:3000/editor/new" } },
     include: ["src/**/*.test.ts"],
   },
 });

@@ -66,7 +66,9 @@ for (const size of [16, 32, 48, 128]) await writeFile(join(out, `icons/icon-${si
 async function files(folder) {
   const entries = await readdir(folder, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.map((entry) => (entry.isDirectory() ? files(join(folder, entry.name)) : [join(folder, entry.name)])),
+    entries.map((entry) =>
+      entry.isDirectory() ? files(join(folder, entry.name)) : [join(folder, entry.name)],
+    ),
   );
   return nested.flat().sort();
 }
@@ -74,8 +76,13 @@ async function files(folder) {
 // manifest.json sits at the zip's root, as the Web Store expects; a fixed date keeps the zip reproducible.
 const entries = {};
 for (const file of await files(out)) {
-  entries[relative(out, file).split("\\").join("/")] = [await readFile(file), { mtime: new Date(2020, 0, 1) }];
+  entries[relative(out, file).split("\\").join("/")] = [
+    await readFile(file),
+    { mtime: new Date(2020, 0, 1) },
+  ];
 }
 await writeFile(zipPath, zipSync(entries, { level: 9 }));
 await rm(scratch, { recursive: true, force: true });
-console.log(`Built ${relative(process.cwd(), out) || "."} and ${relative(process.cwd(), zipPath)} for ${webOrigin}`);
+console.log(
+  `Built ${relative(process.cwd(), out) || "."} and ${relative(process.cwd(), zipPath)} for ${webOrigin}`,
+);

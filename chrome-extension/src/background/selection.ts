@@ -11,7 +11,14 @@ import {
   type StartSelectionMessage,
 } from "../shared/picker";
 import type { BridgeDelivery, CancelReason, PickerCommand } from "../shared/runtime";
-import { getSession, removeSession, saveSession, sessionsWhere, type Session, type WebAppSession } from "./sessions";
+import {
+  getSession,
+  removeSession,
+  saveSession,
+  sessionsWhere,
+  type Session,
+  type WebAppSession,
+} from "./sessions";
 import { focusTab, openOrFocus, waitForLoad } from "./tabs";
 
 export const DRAFT_KEY = "draft";
@@ -40,7 +47,12 @@ async function cancel(session: Session, reason: CancelReason): Promise<void> {
   if (session.source !== "web-app") return;
   await deliver(
     session,
-    bridgeMessage({ type: "SELECTION_CANCELLED", nonce: session.nonce, requestId: session.requestId, reason }),
+    bridgeMessage({
+      type: "SELECTION_CANCELLED",
+      nonce: session.nonce,
+      requestId: session.requestId,
+      reason,
+    }),
   );
 }
 
@@ -64,7 +76,9 @@ async function openAndPick(session: WebAppSession): Promise<void> {
 /** The editor asked for a pick on `request.url`; its tab gets the answer. */
 export async function startFromWebApp(request: Request, requesterTabId: number): Promise<void> {
   // One pick per editor tab: a newer request replaces an older one.
-  for (const old of await sessionsWhere((s) => s.source === "web-app" && s.requesterTabId === requesterTabId)) {
+  for (const old of await sessionsWhere(
+    (s) => s.source === "web-app" && s.requesterTabId === requesterTabId,
+  )) {
     await stopPicker(old);
     await cancel(old, "user");
   }
@@ -112,7 +126,12 @@ export async function startFromPopup(tabId: number, mode: SelectionMode): Promis
   }
 }
 
-export async function onResult(sessionId: string, tabId: number, url: string, result: PagePick): Promise<void> {
+export async function onResult(
+  sessionId: string,
+  tabId: number,
+  url: string,
+  result: PagePick,
+): Promise<void> {
   const session = await getSession(sessionId);
   if (!session || session.pickerTabId !== tabId) return;
   await removeSession(session.id);
@@ -145,7 +164,8 @@ async function stopPicker(session: Session): Promise<void> {
 
 /** A closed tab ends the picks it was part of, on either side. */
 export async function onTabClosed(tabId: number): Promise<void> {
-  for (const session of await sessionsWhere((s) => s.pickerTabId === tabId)) await cancel(session, "tab-closed");
+  for (const session of await sessionsWhere((s) => s.pickerTabId === tabId))
+    await cancel(session, "tab-closed");
   const waiting = await sessionsWhere((s) => s.source === "web-app" && s.requesterTabId === tabId);
   for (const session of waiting) {
     await removeSession(session.id);

@@ -41,9 +41,8 @@ export async function getSession(id: string): Promise<Session | null> {
 }
 
 export async function removeSession(id: string): Promise<void> {
-  const sessions = await all();
-  delete sessions[id];
-  await chrome.storage.session.set({ [KEY]: sessions });
+  const rest = Object.entries(await all()).filter(([key]) => key !== id);
+  await chrome.storage.session.set({ [KEY]: Object.fromEntries(rest) });
 }
 
 export async function sessionsWhere(test: (session: Session) => boolean): Promise<Session[]> {

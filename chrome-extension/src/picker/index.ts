@@ -43,7 +43,9 @@ function setUp(): { active: PickerState | null } {
           state.active = null;
           // The popup builds a bot from the list's item and field selectors, which the result leaves out.
           const list = picker.list?.current;
-          const full: PagePick = list ? { ...result, itemCss: list.itemCss, fieldCss: list.fieldCss } : result;
+          const full: PagePick = list
+            ? { ...result, itemCss: list.itemCss, fieldCss: list.fieldCss }
+            : result;
           send({ kind: "picker:result", sessionId, url: location.href, result: full });
         },
         onCancel() {

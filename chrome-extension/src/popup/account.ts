@@ -1,9 +1,7 @@
 // Who is signed in to the web app: the popup uses the web app's own refresh cookie, as the web app does.
 
 export type Account =
-  | { state: "signed-in"; name: string; email: string }
-  | { state: "signed-out" }
-  | { state: "unreachable" };
+  { state: "signed-in"; name: string; email: string } | { state: "signed-out" } | { state: "unreachable" };
 
 type Fetch = typeof fetch;
 
@@ -29,10 +27,14 @@ export async function loadAccount(webUrl: string, fetchImpl: Fetch = fetch): Pro
     const token: unknown = await refreshed.json();
     const access = (token as { access_token?: unknown } | null)?.access_token;
     if (typeof access !== "string") return { state: "unreachable" };
-    const me = await fetchImpl(`${webUrl}/api/v1/users/me`, { headers: { Authorization: `Bearer ${access}` } });
+    const me = await fetchImpl(`${webUrl}/api/v1/users/me`, {
+      headers: { Authorization: `Bearer ${access}` },
+    });
     if (me.status === 401) return { state: "signed-out" };
     const user: unknown = me.ok ? await me.json() : null;
-    return isUser(user) ? { state: "signed-in", name: user.name, email: user.email } : { state: "unreachable" };
+    return isUser(user)
+      ? { state: "signed-in", name: user.name, email: user.email }
+      : { state: "unreachable" };
   } catch {
     return { state: "unreachable" };
   }

@@ -60,7 +60,8 @@ function renderDraft(draft: Draft | null, pageUrl: string | null): void {
   section.hidden = !draft || draft.fields.length === 0;
   if (!draft) return;
   const host = new URL(draft.startUrl).host;
-  const kind = draft.mode === "list" ? `a list${draft.itemSelector ? ` (items: ${draft.itemSelector})` : ""}` : "";
+  const kind =
+    draft.mode === "list" ? `a list${draft.itemSelector ? ` (items: ${draft.itemSelector})` : ""}` : "";
   byId("draft-summary").textContent =
     draft.startUrl === pageUrl
       ? `From this page${kind ? `, ${kind}` : ""}.`
@@ -113,7 +114,9 @@ async function main(): Promise<void> {
   loadAccount(WEB_URL).then(renderAccount, () => renderAccount({ state: "unreachable" }));
   const tab = await activeTab();
   const pageUrl = tab && isWebPage(tab.url) ? tab.url : null;
-  byId("page").textContent = pageUrl ? new URL(pageUrl).host : "Open a web page (http or https) to pick on it.";
+  byId("page").textContent = pageUrl
+    ? new URL(pageUrl).host
+    : "Open a web page (http or https) to pick on it.";
   for (const [id, mode] of [
     ["pick-single", "single"],
     ["pick-list", "list"],

@@ -60,7 +60,12 @@ export function addPick(draft: Draft | null, url: string, mode: SelectionMode, r
     return { startUrl: url, mode: "list", itemSelector: itemCss, fields: fields.slice(0, MAX_FIELDS) };
   }
   if (itemCss && fieldCss) {
-    return { startUrl: url, mode: "list", itemSelector: itemCss, fields: [field("field_1", fieldCss, result.sample)] };
+    return {
+      startUrl: url,
+      mode: "list",
+      itemSelector: itemCss,
+      fields: [field("field_1", fieldCss, result.sample)],
+    };
   }
   // The picked element is the item itself: one page-wide field.
   return { startUrl: url, mode: "list", fields: [field("field_1", result.css, result.sample)] };
