@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import zipfile
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
@@ -186,3 +188,50 @@ def test_requests_from_elsewhere_are_ignored(
     assert impostor.evaluate("document.documentElement.dataset.scrapeflowExtension") is None
     assert received(impostor, "EXTENSION_PRESENT") == []
     assert len(browser.pages) == 2
+
+
+def decode_fields(value: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+
+
+def test_the_popup_turns_a_picked_list_into_a_new_bot(browser: BrowserContext, web_app: str, shop: str) -> None:
+    url = f"{shop}/products?page=1"
+    shop_page = browser.pages[0]
+    shop_page.goto(url)
+    worker = next(w for w in browser.service_workers if w.url.startswith("chrome-extension://"))
+    popup_url = worker.url.rsplit("/", 1)[0] + "/popup.html"
+    popup = browser.new_page()
+    popup.goto(popup_url)
+    popup.get_by_text("Not signed in.").wait_for()
+    # What the popup's "Pick a list" sends for the tab it was opened on (a test cannot open the real popup).
+    popup.evaluate(
+        """async (url) => {
+            const [tab] = await chrome.tabs.query({ url });
+            await chrome.runtime.sendMessage({ kind: "popup:pick", tabId: tab.id, mode: "list" });
+        }""",
+        url,
+    )
+    shop_page.wait_for_selector("scrapeflow-picker", state="attached")
+    price = shop_page.locator(".product-card").first.locator(".price")
+    price.hover()
+    price.click()
+    shop_page.keyboard.press("Enter")
+    popup.wait_for_function("chrome.storage.local.get('draft').then((s) => s.draft !== undefined)")
+    popup.reload()
+    popup.get_by_label("Field 1 name").fill("price")
+    popup.get_by_label("Field 1 name").press("Tab")
+    with browser.expect_page() as opened:
+        popup.get_by_role("button", name="Create a bot from this page").click()
+    editor = opened.value
+    editor.wait_for_load_state()
+    link = urlsplit(editor.url)
+    query = {name: values[0] for name, values in parse_qs(link.query).items()}
+    assert f"{link.scheme}://{link.netloc}{link.path}" == f"{web_app}/editor/new"
+    assert query["start_url"] == url
+    assert query["mode"] == "list"
+    fields = decode_fields(query["fields"])
+    assert [field["name"] for field in fields] == ["price"]
+    items = shop_page.locator(query["item_selector"])
+    assert items.count() == PER_PAGE
+    prices = [product.price_text for product in CATALOG.page(1, None)]
+    assert [items.nth(i).locator(fields[0]["selector"]).inner_text() for i in range(PER_PAGE)] == prices

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 BRIDGE = """
@@ -42,5 +42,17 @@ async def frame(request: Request) -> HTMLResponse:
     return HTMLResponse(FRAME % {"url": request.query_params.get("url", "")})
 
 
+async def refresh(request: Request) -> JSONResponse:
+    # Nobody is signed in to the stand-in: the popup must say so.
+    return JSONResponse({"detail": "No refresh token; sign in again."}, status_code=401)
+
+
 def create_web_app() -> Starlette:
-    return Starlette(routes=[Route("/", editor), Route("/editor/new", editor), Route("/frame", frame)])
+    return Starlette(
+        routes=[
+            Route("/", editor),
+            Route("/editor/new", editor),
+            Route("/frame", frame),
+            Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
+        ]
+    )
