@@ -87,6 +87,20 @@ describe("findSimilar", () => {
     expect(list.narrow()?.count).toBe(3);
   });
 
+  it("finds a list whose items carry only hashed classes, without using them", () => {
+    const items = Array.from(
+      { length: 4 },
+      (_, i) => `<div class="sc-b${i} kXyZa${i}"><div class="css-q${i}w"><h3>Name ${i}</h3></div></div>`,
+    ).join("");
+    page(
+      `<h3>Other heading</h3><section class="sc-grid1 GridA"><div class="results">${items}</div></section>`,
+    );
+    const match = findSimilar(pick(".results > div:nth-of-type(2) h3")).current;
+    expect(texts(match.elements)).toEqual(["Name 0", "Name 1", "Name 2", "Name 3"]);
+    expect(match.css).not.toMatch(/sc-|css-|kXyZ/);
+    expect(evaluateXpath(match.xpath, document)).toEqual(match.elements);
+  });
+
   it("offers the element alone when it has no similar siblings", () => {
     page(`<main><h1>Title</h1><p>Text</p></main>`);
     const list = findSimilar(pick("h1"));

@@ -4,6 +4,18 @@ import { type Box, place } from "./geometry";
 
 export const HOST_TAG = "scrapeflow-picker";
 const MAX_MATCH_BOXES = 500;
+const STOPPED_AT_HOST = [
+  "click",
+  "dblclick",
+  "auxclick",
+  "mousedown",
+  "mouseup",
+  "pointerdown",
+  "pointerup",
+  "contextmenu",
+  "keydown",
+  "keyup",
+];
 
 const STYLE = `
 :host { all: initial; }
@@ -118,6 +130,8 @@ export class OverlayUi {
       confirm: button("confirm", "Use selection", "Use this selection (Enter)"),
     };
     this.buttons.confirm.className = "primary";
+    // Events from the toolbar bubble out of the shadow root (they are composed): the page must not see them.
+    for (const type of STOPPED_AT_HOST) this.host.addEventListener(type, (event) => event.stopPropagation());
     doc.documentElement.append(this.host);
   }
 

@@ -79,16 +79,23 @@ describe("Picker in single mode", () => {
   it("cancels with Esc and leaves the page exactly as it was, listeners included", () => {
     const before = document.documentElement.outerHTML;
     const pageClick = vi.fn();
+    const pageKey = vi.fn();
     document.body.addEventListener("click", pageClick);
+    document.addEventListener("keydown", pageKey);
     start();
     mouse(pick("#title"), "mousemove");
     key("Escape");
+    expect(pageKey).not.toHaveBeenCalled();
     expect(onCancel).toHaveBeenCalledTimes(1);
     expect(onResult).not.toHaveBeenCalled();
     expect(document.documentElement.outerHTML).toBe(before);
     mouse(pick("#title"), "click");
     expect(pageClick).toHaveBeenCalledTimes(1);
+    key("Escape");
+    expect(pageKey).toHaveBeenCalledTimes(1);
+    expect(onCancel).toHaveBeenCalledTimes(1);
     document.body.removeEventListener("click", pageClick);
+    document.removeEventListener("keydown", pageKey);
   });
 
   it("moves to the parent and back to the child with the arrow keys and brackets", () => {
@@ -198,9 +205,13 @@ describe("Picker in list mode", () => {
     expect(document.querySelector(HOST_TAG)).toBeNull();
   });
 
-  it("lets toolbar clicks through to the overlay and cancels from the toolbar", () => {
+  it("lets toolbar clicks through to the overlay, not to the page, and cancels from the toolbar", () => {
+    const pageClick = vi.fn();
+    document.addEventListener("click", pageClick);
     start("list");
     toolbarButton("cancel").click();
+    document.removeEventListener("click", pageClick);
+    expect(pageClick).not.toHaveBeenCalled();
     expect(onCancel).toHaveBeenCalledTimes(1);
     expect(document.querySelector(HOST_TAG)).toBeNull();
   });

@@ -4,6 +4,7 @@ import { boxOf } from "./geometry";
 import { ListSelection } from "./lists";
 import type { PickedField, PickerResult, SelectionMode } from "./messages";
 import { OverlayUi } from "./overlay-ui";
+import { PageListeners, contextOf, deepTarget, parentOf } from "./page-events";
 import { sampleValue } from "./sample";
 import { cssSelector, matchCount, xpath } from "./selectors";
 
@@ -17,62 +18,6 @@ export interface PickerOptions {
   onCancel(): void;
 }
 
-/** Pointer and key events the page must not see while picking (the overlay's own controls still get them). */
-const BLOCKED = [
-  "click",
-  "dblclick",
-  "auxclick",
-  "mousedown",
-  "mouseup",
-  "pointerdown",
-  "pointerup",
-  "contextmenu",
-];
-
-type Remove = () => void;
-
-/** The innermost element an event hit, looking into open shadow roots; text nodes map to their parent. */
-function deepTarget(event: Event): Element | null {
-  const path = typeof event.composedPath === "function" ? event.composedPath() : [];
-  const first = (path[0] ?? event.target) as Node | null;
-  if (!first) return null;
-  if (first.nodeType === 1) return first as Element;
-  return first.parentElement;
-}
-
-/** The parent across a shadow boundary (a shadow root's top element goes to its host). */
-function parentOf(element: Element): Element | null {
-  if (element.parentElement) return element.parentElement;
-  const root = element.getRootNode();
-  return root.nodeType === 11 ? (root as ShadowRoot).host : null;
-}
-
-/** Selectors of the iframes (outermost first) and shadow hosts leading to an element. */
-function contextOf(element: Element): { frames: string[]; shadowHosts: string[] } {
-  const shadowHosts: string[] = [];
-  for (let root = element.getRootNode(); root.nodeType === 11;) {
-    const host = (root as ShadowRoot).host;
-    shadowHosts.unshift(cssSelector(host));
-    root = host.getRootNode();
-  }
-  const frames: string[] = [];
-  for (
-    let view: Window | null = element.ownerDocument.defaultView;
-    view && view !== view.parent;
-    view = view.parent
-  ) {
-    let frame: Element | null = null;
-    try {
-      frame = view.frameElement;
-    } catch {
-      break;
-    }
-    if (!frame) break;
-    frames.unshift(cssSelector(frame));
-  }
-  return { frames, shadowHosts };
-}
-
 export class Picker {
   readonly ui: OverlayUi;
   hovered: Element | null = null;
@@ -81,10 +26,9 @@ export class Picker {
   list: ListSelection | null = null;
   readonly fields: { element: Element; field: PickedField }[] = [];
   private readonly top: Window;
-  private readonly removers: Remove[] = [];
+  private readonly listeners: PageListeners;
   private readonly children: Element[] = [];
   private readonly observer: MutationObserver | null;
-  private readonly docs = new Set<Document>();
   private destroyed = false;
   private frameRequest = 0;
 
@@ -99,43 +43,17 @@ export class Picker {
       confirm: () => this.confirm(),
       cancel: () => this.cancel(),
     });
-    this.attach(doc);
+    this.listeners = new PageListeners({
+      move: (event) => this.onMove(event),
+      press: (event) => this.onPress(event),
+      key: (event) => this.onKey(event),
+      layout: () => this.schedule(),
+    });
+    this.listeners.attach(doc);
     const Observer = view.MutationObserver;
     this.observer = typeof Observer === "function" ? new Observer(() => this.schedule()) : null;
     this.observer?.observe(doc, { childList: true, subtree: true, attributes: true, characterData: true });
     this.render();
-  }
-
-  private listen(target: EventTarget, type: string, handler: (event: Event) => void, capture = true): void {
-    const options = { capture, passive: false };
-    target.addEventListener(type, handler, options);
-    this.removers.push(() => target.removeEventListener(type, handler, options));
-  }
-
-  /** Listens on a document's window and, recursively, on every same-origin frame inside it. */
-  private attach(doc: Document): void {
-    const view = doc.defaultView;
-    if (!view || this.docs.has(doc)) return;
-    this.docs.add(doc);
-    this.listen(view, "mousemove", (event) => this.onMove(event));
-    for (const type of BLOCKED) this.listen(view, type, (event) => this.onPress(event));
-    this.listen(view, "keydown", (event) => this.onKey(event as KeyboardEvent));
-    this.listen(view, "scroll", () => this.schedule());
-    this.listen(view, "resize", () => this.schedule());
-    for (const frame of Array.from(doc.querySelectorAll("iframe, frame"))) {
-      // A frame that (re)loads later gets listeners then; cross-origin frames throw or give null: skipped.
-      this.listen(frame, "load", () => this.attachFrame(frame), false);
-      this.attachFrame(frame);
-    }
-  }
-
-  private attachFrame(frame: Element): void {
-    try {
-      const inner = (frame as HTMLIFrameElement).contentDocument;
-      if (inner) this.attach(inner);
-    } catch {
-      // Cross-origin: the extension's content script in that frame handles it, not us.
-    }
   }
 
   private own(event: Event): boolean {
@@ -358,7 +276,7 @@ export class Picker {
     if (this.frameRequest)
       (this.top.cancelAnimationFrame ?? this.top.clearTimeout).call(this.top, this.frameRequest);
     this.observer?.disconnect();
-    for (const remove of this.removers.splice(0)) remove();
+    this.listeners.removeAll();
     this.ui.remove();
   }
 }

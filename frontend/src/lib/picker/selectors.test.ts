@@ -90,6 +90,11 @@ describe("cssSelector", () => {
       <span class="title" itemprop="name">Lamp</span><span class="title">x</span>
       <button class="btn" aria-label="Close dialog">×</button><button class="btn">ok</button>`);
     expect(cssSelector(pick('[data-product-id="43"]'))).toBe('[data-product-id="43"]');
+    document.body.insertAdjacentHTML(
+      "beforeend",
+      `<i class="row" data-id="7">a</i><i class="row" data-id="8">b</i>`,
+    );
+    expect(cssSelector(pick('[data-id="8"]'))).toBe('[data-id="8"]');
     expect(cssSelector(pick('[itemprop="name"]'))).toBe('[itemprop="name"]');
     expect(cssSelector(pick("[aria-label]"))).toBe('[aria-label="Close dialog"]');
   });
@@ -151,6 +156,32 @@ describe("cssSelector", () => {
     page(`<div data-testid='say "hi"'>q</div><div id="a.b">dot</div>`);
     expectSound(pick("[data-testid]"), cssSelector(pick("[data-testid]")));
     expect(select(cssSelector(pick('[id="a.b"]')), document)).toEqual([pick('[id="a.b"]')]);
+  });
+});
+
+describe("more page shapes", () => {
+  it("uses form names, roles and labels", () => {
+    page(`<form class="css-x1y2z3"><input name="email" class="css-a1"><input name="password" type="password">
+      <div role="alert">Wrong password</div><button type="submit" class="Button_root__x9Y8z">Sign in</button>
+      <label for="remember">Remember me</label></form>`);
+    expect(cssSelector(pick('[name="email"]'))).toBe('[name="email"]');
+    expect(cssSelector(pick('[role="alert"]'))).toBe('[role="alert"]');
+    expect(cssSelector(pick("button"))).toBe('[type="submit"]');
+    expect(cssSelector(pick("label"))).toBe('[for="remember"]');
+  });
+
+  it("keeps BEM classes and skips the hashed ones next to them", () => {
+    page(`<div class="card__price css-1q2w3e">9</div><div class="card__name css-4r5t6y">Lamp</div>`);
+    expect(cssSelector(pick(".card__price"))).toBe(".card__price");
+  });
+
+  it("writes selectors for definition lists and table cells that match exactly one element", () => {
+    page(`<dl><dt>SKU</dt><dd>A-1</dd><dt>Brand</dt><dd>Kobo</dd></dl>
+      <table><tbody><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></tbody></table>`);
+    for (const query of ["dd:nth-of-type(2)", "tr:nth-of-type(2) td:nth-of-type(1)", "dt:nth-of-type(2)"]) {
+      const element = pick(query);
+      expectSound(element, cssSelector(element));
+    }
   });
 });
 

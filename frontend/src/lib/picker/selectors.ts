@@ -176,12 +176,16 @@ export function evaluateXpath(expression: string, context: Node): Element[] {
   }
 }
 
-/** An XPath selecting exactly the element (relative to `relativeTo` when given). */
+/**
+ * An XPath selecting exactly the element (relative to `relativeTo` when given). Inside a shadow root it is
+ * relative to the root (`.//…`): browsers refuse a shadow root as XPath context, so it cannot be checked there.
+ */
 export function xpath(element: Element, options: SelectorOptions = {}): string {
   const context = options.relativeTo ?? options.root ?? element.getRootNode();
   // Inside a shadow root `//` would start from the document, so shadow content is addressed relatively.
   const relative = context.nodeType !== 9;
   const expression = stepsXpath(selectorSteps(element, options), element, relative);
+  if (context.nodeType === 11) return expression;
   const found = evaluateXpath(expression, context);
   if (found.length === 1 && found[0] === element) return expression;
   return absoluteXpath(element, options.relativeTo);

@@ -96,7 +96,7 @@ export const SEMANTIC_ATTRIBUTES = [
 
 /** data-* attributes written by frameworks or state machines, never by the site for its content. */
 const NOISY_DATA =
-  /^data-(v-|reactid|reactroot|react-|emotion|styled|radix-|headlessui|state|orientation|side|align|active|selected|open|focus|hover|visible|index|key|id$|uid|rbd-|floating-ui|popper|aos|scrapeflow)/;
+  /^data-(v-|reactid|reactroot|react-|emotion|styled|radix-|headlessui|state|orientation|side|align|active|selected|open|focus|hover|visible|index|key|uid|rbd-|floating-ui|popper|aos|scrapeflow)/;
 
 export function isMeaningfulDataAttribute(name: string): boolean {
   return name.startsWith("data-") && !NOISY_DATA.test(name) && !TEST_ATTRIBUTES.includes(name);
