@@ -1,7 +1,7 @@
 // A pick from start to finish: permission, the page's tab, the injected picker, and where the result goes.
 
 import { originPattern } from "../manifest";
-import { addPick, type Draft, type PagePick } from "../shared/draft";
+import { addPick, DRAFT_KEY, type Draft, type PagePick } from "../shared/draft";
 import {
   bridgeMessage,
   randomToken,
@@ -20,8 +20,6 @@ import {
   type WebAppSession,
 } from "./sessions";
 import { focusTab, openOrFocus, waitForLoad } from "./tabs";
-
-export const DRAFT_KEY = "draft";
 
 type Request = Pick<StartSelectionMessage, "nonce" | "requestId" | "url" | "mode">;
 

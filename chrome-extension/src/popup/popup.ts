@@ -1,12 +1,10 @@
 // The toolbar popup: account state, picking on the current page, and turning the picks into a bot.
 
 import { WEB_URL } from "../config";
-import { editorUrl, type Draft } from "../shared/draft";
+import { DRAFT_KEY, editorUrl, type Draft } from "../shared/draft";
 import type { SelectionMode } from "../shared/picker";
 import type { BackgroundMessage } from "../shared/runtime";
 import { loadAccount, type Account } from "./account";
-
-const DRAFT_KEY = "draft";
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);

@@ -23,6 +23,9 @@ export interface Draft {
   fields: DraftField[];
 }
 
+/** Where the popup's draft lives in chrome.storage.local. */
+export const DRAFT_KEY = "draft";
+
 const MAX_FIELDS = 50;
 
 function attributeOf(sample: PickerResult["sample"]): string | undefined {
