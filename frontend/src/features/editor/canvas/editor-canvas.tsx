@@ -28,8 +28,9 @@ const isValidConnection: IsValidConnection = (connection) => {
 };
 
 const minimapColor = (node: StepNode) =>
-  ({ source: "#10b981", page: "#0ea5e9", post: "#8b5cf6", sink: "#f59e0b" })[stageOf(node.data.kind) ?? "page"] ??
-  "#94a3b8";
+  ({ source: "#10b981", page: "#0ea5e9", post: "#8b5cf6", sink: "#f59e0b" })[
+    stageOf(node.data.kind) ?? "page"
+  ] ?? "#94a3b8";
 
 export function EditorCanvas() {
   const nodes = useEditorStore((state) => state.nodes);
@@ -79,7 +80,11 @@ export function EditorCanvas() {
         <Controls />
         <MiniMap<StepNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the bot" />
       </ReactFlow>
-      <p role="status" aria-live="polite" className="pointer-events-none absolute top-3 left-1/2 -translate-x-1/2">
+      <p
+        role="status"
+        aria-live="polite"
+        className="pointer-events-none absolute top-3 left-1/2 -translate-x-1/2"
+      >
         {refusal ? (
           <span className="rounded-md bg-destructive px-3 py-1.5 text-xs text-white shadow">{refusal}</span>
         ) : null}

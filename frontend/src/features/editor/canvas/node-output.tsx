@@ -19,7 +19,8 @@ export const NodeOutput = memo(function NodeOutput({ run }: { run: NodeRun }) {
   return (
     <div className="mt-2 grid gap-1 border-t border-border pt-2 text-[11px]" data-testid="node-output">
       <p className={run.status === "error" ? "text-destructive" : "text-muted-foreground"}>
-        {run.status === "ok" ? "✓" : run.status === "error" ? "✕" : "–"} {run.status} · {Math.round(run.elapsed_ms)} ms
+        {run.status === "ok" ? "✓" : run.status === "error" ? "✕" : "–"} {run.status} ·{" "}
+        {Math.round(run.elapsed_ms)} ms
         {rows.length ? ` · ${rows.length} row${rows.length === 1 ? "" : "s"}` : ""}
       </p>
       {run.error ? <p className="text-destructive">{run.error}</p> : null}
@@ -54,7 +55,11 @@ export const NodeOutput = memo(function NodeOutput({ run }: { run: NodeRun }) {
       ))}
       {typeof image === "string" ? (
         // eslint-disable-next-line @next/next/no-img-element -- a data URL from the test run, nothing to optimise
-        <img src={image} alt="Screenshot taken by this step" className="max-h-32 w-full rounded object-cover object-top" />
+        <img
+          src={image}
+          alt="Screenshot taken by this step"
+          className="max-h-32 w-full rounded object-cover object-top"
+        />
       ) : null}
     </div>
   );

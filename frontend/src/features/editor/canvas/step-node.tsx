@@ -38,12 +38,19 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
     >
       {stage !== "source" ? <Handle type="target" position={Position.Top} className="!size-3" /> : null}
       <div className="flex items-center gap-2 border-b border-border px-3 py-2">
-        <span aria-hidden className={cn("size-2.5 shrink-0 rounded-full", stage ? STAGE_COLORS[stage] : "bg-muted")} />
+        <span
+          aria-hidden
+          className={cn("size-2.5 shrink-0 rounded-full", stage ? STAGE_COLORS[stage] : "bg-muted")}
+        />
         <span className="truncate font-semibold">{label ?? info?.title ?? data.kind}</span>
         {label && info ? <span className="ml-auto shrink-0 text-muted-foreground">{info.title}</span> : null}
       </div>
       <div className="px-3 py-2">
-        {Body ? <Body values={data.values} /> : <p className="truncate text-muted-foreground">{summarize(data.values) || info?.description}</p>}
+        {Body ? (
+          <Body values={data.values} />
+        ) : (
+          <p className="truncate text-muted-foreground">{summarize(data.values) || info?.description}</p>
+        )}
         {issues.length ? (
           <ul className="mt-2 grid gap-1 text-destructive" aria-label="Problems">
             {issues.slice(0, 3).map((message, index) => (

@@ -2,7 +2,6 @@
 
 /** The step palette from the node catalogue, grouped by stage and searchable. Drag a step onto the canvas, or
  * click it (Enter) to add it after the selected step. */
-import { Search } from "lucide-react";
 import { useMemo, useState, type DragEvent } from "react";
 
 import { Field } from "@/components/ui/field";
@@ -20,7 +19,10 @@ export function addStep(kind: string) {
   const position = after ? { x: after.position.x, y: after.position.y + 150 } : undefined;
   const id = store.addNode(kind, position);
   // Placed after the selected step, it is connected to it when the bot language allows.
-  if (after) useEditorStore.getState().connect({ source: after.id, target: id, sourceHandle: null, targetHandle: null });
+  if (after)
+    useEditorStore
+      .getState()
+      .connect({ source: after.id, target: id, sourceHandle: null, targetHandle: null });
   return id;
 }
 
@@ -31,9 +33,10 @@ export function Palette({ types }: { types: NodeTypeInfo[] }) {
     const shown = types.filter((type) =>
       [type.title, type.description, type.type].some((text) => text.toLowerCase().includes(needle)),
     );
-    return STAGE_ORDER.map((stage) => ({ stage, items: shown.filter((type) => type.category === stage) })).filter(
-      (group) => group.items.length,
-    );
+    return STAGE_ORDER.map((stage) => ({
+      stage,
+      items: shown.filter((type) => type.category === stage),
+    })).filter((group) => group.items.length);
   }, [types, query]);
 
   const onDragStart = (event: DragEvent, kind: string) => {
@@ -44,10 +47,17 @@ export function Palette({ types }: { types: NodeTypeInfo[] }) {
   return (
     <nav aria-label="Steps" className="flex h-full flex-col gap-3 overflow-hidden">
       <Field label="Search steps" className="px-3 pt-3">
-        <Input type="search" value={query} onChange={(event) => setQuery(event.target.value)} placeholder="extract, click…" />
+        <Input
+          type="search"
+          value={query}
+          onChange={(event) => setQuery(event.target.value)}
+          placeholder="extract, click…"
+        />
       </Field>
       <div className="flex-1 overflow-y-auto px-3 pb-3">
-        {groups.length === 0 ? <p className="text-sm text-muted-foreground">No step matches “{query}”.</p> : null}
+        {groups.length === 0 ? (
+          <p className="text-sm text-muted-foreground">No step matches “{query}”.</p>
+        ) : null}
         {groups.map(({ stage, items }) => (
           <section key={stage} className="mb-4">
             <h2 className="mb-1.5 text-xs font-semibold tracking-wide text-muted-foreground uppercase">
@@ -65,7 +75,10 @@ export function Palette({ types }: { types: NodeTypeInfo[] }) {
                     title={`${type.description} Drag onto the canvas, or press Enter to add.`}
                     data-node-type={type.type}
                   >
-                    <span aria-hidden className={`mt-1.5 size-2 shrink-0 rounded-full ${STAGE_COLORS[stage]}`} />
+                    <span
+                      aria-hidden
+                      className={`mt-1.5 size-2 shrink-0 rounded-full ${STAGE_COLORS[stage]}`}
+                    />
                     <span className="grid">
                       <span className="font-medium">{type.title}</span>
                       <span className="line-clamp-2 text-xs text-muted-foreground">{type.description}</span>

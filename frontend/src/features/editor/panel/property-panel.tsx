@@ -26,7 +26,10 @@ function errorsByField(issues: ValidationIssue[]) {
       continue;
     }
     const [top, index, ...rest] = issue.field.split(".");
-    const where = index !== undefined && /^\d+$/.test(index) ? `Item ${Number(index) + 1}${rest.length ? ` ${rest.join(".")}` : ""}: ` : "";
+    const where =
+      index !== undefined && /^\d+$/.test(index)
+        ? `Item ${Number(index) + 1}${rest.length ? ` ${rest.join(".")}` : ""}: `
+        : "";
     byField[top] ??= `${where}${issue.message}`;
   }
   return { byField, general };
@@ -55,7 +58,9 @@ export function PropertyPanel({ nodeId, pageUrl }: { nodeId: string; pageUrl: st
             {info?.title ?? data.kind}
           </h2>
           <p className="text-sm text-muted-foreground">{info?.description}</p>
-          {info?.needs_browser ? <p className="mt-1 text-xs text-muted-foreground">Runs in a browser.</p> : null}
+          {info?.needs_browser ? (
+            <p className="mt-1 text-xs text-muted-foreground">Runs in a browser.</p>
+          ) : null}
         </div>
         <Button
           variant="ghost"
@@ -70,7 +75,10 @@ export function PropertyPanel({ nodeId, pageUrl }: { nodeId: string; pageUrl: st
         </Button>
       </header>
       {problems.length ? (
-        <ul role="alert" className="grid gap-1 rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-900">
+        <ul
+          role="alert"
+          className="grid gap-1 rounded-md border border-red-200 bg-red-50 p-2 text-xs text-red-900"
+        >
           {problems.map((message) => (
             <li key={message}>{message}</li>
           ))}

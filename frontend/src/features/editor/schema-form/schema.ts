@@ -55,9 +55,8 @@ export function unwrap(schema: JsonSchema, defs: Defs): { schema: JsonSchema; nu
   const resolved = resolve(schema, defs);
   const options = resolved.anyOf?.filter((option) => option.type !== "null");
   if (resolved.anyOf && options?.length === 1) {
-    const { anyOf: _anyOf, ...rest } = resolved;
     return {
-      schema: { ...rest, ...resolve(options[0], defs) },
+      schema: { ...resolved, anyOf: undefined, ...resolve(options[0], defs) },
       nullable: options.length < resolved.anyOf.length,
     };
   }

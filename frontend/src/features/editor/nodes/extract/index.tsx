@@ -27,6 +27,8 @@ export const extractNode: NodeDefinition = {
     }
     const names = fieldNames(values);
     const repeated = names.filter((name, index) => names.indexOf(name) !== index);
-    return repeated.length ? `Field names must be different; repeated: ${[...new Set(repeated)].join(", ")}.` : null;
+    return repeated.length
+      ? `Field names must be different; repeated: ${[...new Set(repeated)].join(", ")}.`
+      : null;
   },
 };

@@ -4,7 +4,11 @@ import type { NodeBodyProps, NodeDefinition } from "../registry";
 function StartBody({ values }: NodeBodyProps) {
   const urls = Array.isArray(values.urls) ? values.urls.map(String) : [];
   if (!urls.length) {
-    return <p className="text-muted-foreground">{values.accept_input_urls ? "URLs given at run time" : "No URL yet"}</p>;
+    return (
+      <p className="text-muted-foreground">
+        {values.accept_input_urls ? "URLs given at run time" : "No URL yet"}
+      </p>
+    );
   }
   return (
     <p className="truncate font-mono" title={urls.join("\n")}>
