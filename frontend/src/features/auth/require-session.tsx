@@ -3,7 +3,7 @@
 /** Shows its children only to a signed-in person: restores the access token from the refresh cookie, else sends
  * them to /login and back here afterwards. */
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 
 import { Loading } from "@/components/ui/states";
 import { refreshAccessToken } from "@/lib/api/client";
@@ -11,7 +11,6 @@ import { useSession } from "@/lib/api/session";
 
 export function RequireSession({ children }: { children: ReactNode }) {
   const accessToken = useSession((state) => state.accessToken);
-  const [checked, setChecked] = useState(Boolean(accessToken));
   const router = useRouter();
   const pathname = usePathname();
 
@@ -20,15 +19,15 @@ export function RequireSession({ children }: { children: ReactNode }) {
     let cancelled = false;
     void refreshAccessToken().then((token) => {
       if (cancelled) return;
-      if (token) setChecked(true);
-      else router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+      // A token lands in the session store, which re-renders this guard with the children.
+      if (!token) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
     });
     return () => {
       cancelled = true;
     };
   }, [accessToken, pathname, router]);
 
-  if (!accessToken || !checked) {
+  if (!accessToken) {
     return (
       <div className="mx-auto w-full max-w-3xl p-10">
         <Loading label="Checking your session…" />
