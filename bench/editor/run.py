@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,10 +36,14 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))  # bench.common
+
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.common.shop import BenchError, free_port  # noqa: E402
 
@@ -69,6 +74,7 @@ async ([kind]) => {
   return await new Promise((resolve) => {
     const check = () => {
       if (nodes() > before[0] && edges() > before[1]) resolve(performance.now() - started);
+      else if (performance.now() - started > 10000) resolve(-1);
       else requestAnimationFrame(check);
     };
     check();
@@ -76,15 +82,7 @@ async ([kind]) => {
 }
 """
 
-RENDERED_JS = """
-async ([count]) => await new Promise((resolve) => {
-  const check = () => {
-    if (document.querySelectorAll('.react-flow__node').length >= count) resolve(performance.now());
-    else requestAnimationFrame(check);
-  };
-  check();
-})
-"""
+RENDERED_JS = "count => document.querySelectorAll('.react-flow__node').length >= count ? performance.now() : false"
 
 
 def log(message: str) -> None:
@@ -111,8 +109,10 @@ def call(base: str, path: str, body: dict[str, Any], token: str | None = None) -
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    request = urllib.request.Request(  # noqa: S310 - our own loopback server
+        base + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return dict(json.loads(response.read() or b"{}"))
 
 
@@ -122,7 +122,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str, timeout: flo
         if process.poll() is not None:
             raise BenchError(f"{what} exited with status {process.returncode}")
         with contextlib.suppress(OSError, urllib.error.URLError):
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310
             return
         time.sleep(0.3)
     raise BenchError(f"{what} did not answer {url} within {timeout:.0f} s")
@@ -167,8 +167,6 @@ def servers(build: bool) -> Iterator[tuple[str, str]]:
 
 
 def measure(web_url: str, api_url: str, args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
-    from playwright.sync_api import sync_playwright
-
     email, password = f"bench-{int(time.time())}@example.com", "bench editor password 1"
     call(api_url, "/api/v1/auth/register", {"email": email, "password": password, "name": "Bench"})
     token = call(api_url, "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
@@ -196,14 +194,17 @@ def measure(web_url: str, api_url: str, args: argparse.Namespace) -> dict[str, d
         for round_number in range(args.rounds):
             for size, bot_id in bots.items():
                 page.goto(f"{web_url}/editor/{bot_id}")
-                rendered = page.evaluate(RENDERED_JS, [size])
+                rendered = page.wait_for_function(RENDERED_JS, arg=size, polling="raf", timeout=120_000).json_value()
                 figures[str(size)]["render_ms"].append(rendered)
                 page.wait_for_timeout(300)  # let fitView and the first validation settle
                 for _ in range(args.adds):
-                    last = page.locator(".react-flow__node").last
-                    last.click(force=True)
+                    # The newest step may be below the fold of a 300-step canvas: select it by its click handler.
+                    page.locator(".react-flow__node").last.dispatch_event("click")
                     page.wait_for_timeout(100)
-                    figures[str(size)]["add_ms"].append(page.evaluate(ADD_AND_CONNECT_JS, ["screenshot"]))
+                    took = page.evaluate(ADD_AND_CONNECT_JS, ["screenshot"])
+                    if took < 0:
+                        raise BenchError("the new step or its connection did not appear within 10 s")
+                    figures[str(size)]["add_ms"].append(took)
                     page.wait_for_timeout(100)
                 page.once("dialog", lambda dialog: dialog.accept())  # the unsaved-changes guard
                 log(
@@ -217,7 +218,12 @@ def measure(web_url: str, api_url: str, args: argparse.Namespace) -> dict[str, d
     return figures
 
 
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # runs the `finally` that stops the servers
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--adds", type=int, default=5)
@@ -226,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with servers(args.build) as (api_url, web_url):
             figures = measure(web_url, api_url, args)
-    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+    except (BenchError, subprocess.CalledProcessError, OSError, PlaywrightError) as exc:
         print(f"could not run: {exc}", file=sys.stderr)
         return 2
     median = {size: {key: statistics.median(values) for key, values in data.items()} for size, data in figures.items()}

@@ -66,12 +66,12 @@ export function unwrap(schema: JsonSchema, defs: Defs): { schema: JsonSchema; nu
 /** "max_depth" → "Max depth": pydantic's titles are title-cased, people read sentence case. */
 export function labelOf(name: string, schema: JsonSchema): string {
   const text = schema.title ?? name.replace(/_/g, " ");
+  if (/^ms$/i.test(text)) return "Milliseconds";
   const sentence = text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
   return sentence
-    .replace(/\burl\b/g, "URL")
-    .replace(/\burls\b/g, "URLs")
-    .replace(/\bms\b/, "(ms)")
-    .replace(/\bid\b/, "ID");
+    .replace(/\burls\b/gi, "URLs")
+    .replace(/\burl\b/gi, "URL")
+    .replace(/\bid\b/gi, "ID");
 }
 
 function looksLikeUrl(schema: JsonSchema): boolean {

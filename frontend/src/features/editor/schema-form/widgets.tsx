@@ -64,10 +64,10 @@ export function SelectorWidget({
         variant="outline"
         size="sm"
         className="justify-self-start"
+        aria-label={`Pick element for ${label}`}
         onClick={() => void pick()}
       >
         <Crosshair aria-hidden /> Pick element
-        <span className="sr-only"> for {label}</span>
       </Button>
     </div>
   );
