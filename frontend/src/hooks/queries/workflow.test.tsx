@@ -25,9 +25,9 @@ import { applyEvent, parseEvents, useNodeTypes, useTestRun, useValidateWorkflow 
 
 function wrapper() {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return ({ children }: { children: ReactNode }) => (
-    <QueryClientProvider client={client}>{children}</QueryClientProvider>
-  );
+  return function Wrapper({ children }: { children: ReactNode }) {
+    return <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+  };
 }
 
 function stubFetch(body: unknown, status = 200) {

@@ -11,7 +11,7 @@ import {
   type Edge,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useState, type DragEvent } from "react";
+import { memo, useCallback, useState, type DragEvent } from "react";
 
 import { useEditorStore } from "../store/editor-store";
 import { connectionProblem } from "../store/rules";
@@ -32,7 +32,7 @@ const minimapColor = (node: StepNode) =>
     stageOf(node.data.kind) ?? "page"
   ] ?? "#94a3b8";
 
-export function EditorCanvas() {
+export const EditorCanvas = memo(function EditorCanvas() {
   const nodes = useEditorStore((state) => state.nodes);
   const edges = useEditorStore((state) => state.edges);
   const onNodesChange = useEditorStore((state) => state.onNodesChange);
@@ -91,4 +91,4 @@ export function EditorCanvas() {
       </p>
     </div>
   );
-}
+});

@@ -2,7 +2,7 @@
 
 /** The step palette from the node catalogue, grouped by stage and searchable. Drag a step onto the canvas, or
  * click it (Enter) to add it after the selected step. */
-import { useMemo, useState, type DragEvent } from "react";
+import { memo, useMemo, useState, type DragEvent } from "react";
 
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
@@ -17,16 +17,12 @@ export function addStep(kind: string) {
   const selected = store.nodes.filter((node) => node.selected);
   const after = selected.length === 1 ? selected[0] : undefined;
   const position = after ? { x: after.position.x, y: after.position.y + 150 } : undefined;
-  const id = store.addNode(kind, position);
   // Placed after the selected step, it is connected to it when the bot language allows.
-  if (after)
-    useEditorStore
-      .getState()
-      .connect({ source: after.id, target: id, sourceHandle: null, targetHandle: null });
+  const id = store.addNode(kind, position, undefined, after?.id);
   return id;
 }
 
-export function Palette({ types }: { types: NodeTypeInfo[] }) {
+export const Palette = memo(function Palette({ types }: { types: NodeTypeInfo[] }) {
   const [query, setQuery] = useState("");
   const groups = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -92,4 +88,4 @@ export function Palette({ types }: { types: NodeTypeInfo[] }) {
       </div>
     </nav>
   );
-}
+});

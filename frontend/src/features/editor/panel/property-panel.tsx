@@ -2,7 +2,7 @@
 
 /** The selected step's settings, as a form generated from its JSON Schema, with its problems and test output. */
 import { Trash2 } from "lucide-react";
-import { useMemo } from "react";
+import { memo, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 
 import { Button } from "@/components/ui/button";
@@ -35,7 +35,13 @@ function errorsByField(issues: ValidationIssue[]) {
   return { byField, general };
 }
 
-export function PropertyPanel({ nodeId, pageUrl }: { nodeId: string; pageUrl: string }) {
+export const PropertyPanel = memo(function PropertyPanel({
+  nodeId,
+  pageUrl,
+}: {
+  nodeId: string;
+  pageUrl: string;
+}) {
   const data = useEditorStore((state) => state.nodes.find((node) => node.id === nodeId)?.data);
   const info = useEditorStore((state) => (data ? state.catalogue[data.kind] : undefined));
   const run = useEditorStore((state) => state.runs[nodeId]);
@@ -104,4 +110,4 @@ export function PropertyPanel({ nodeId, pageUrl }: { nodeId: string; pageUrl: st
       ) : null}
     </section>
   );
-}
+});

@@ -43,6 +43,17 @@ describe("editor store", () => {
     expect(store().revision).toBe(1);
   });
 
+  it("adds a step after another and connects it in one undo step, unless the language forbids it", () => {
+    const start = store().addNode("start");
+    const click = store().addNode("click", undefined, undefined, start);
+    expect(store().edges).toMatchObject([{ source: start, target: click }]);
+    store().addNode("map", undefined, undefined, click);
+    expect(store().edges).toHaveLength(1);
+    store().undo();
+    store().undo();
+    expect(store().nodes.map((node) => node.id)).toEqual([start]);
+  });
+
   it("connects allowed steps and refuses what the bot language forbids", () => {
     const start = store().addNode("start");
     const click = store().addNode("click");

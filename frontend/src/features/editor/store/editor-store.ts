@@ -43,7 +43,8 @@ export interface EditorState extends Snapshot {
   onNodesChange: (changes: NodeChange<StepNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<StepEdge>[]) => void;
   connect: (connection: Connection) => string | null;
-  addNode: (kind: string, position?: { x: number; y: number }, values?: NodeValues) => string;
+  /** Adds a step; with `after`, also connects it from that step when the bot language allows (one update). */
+  addNode: (kind: string, position?: { x: number; y: number }, values?: NodeValues, after?: string) => string;
   updateValues: (id: string, values: NodeValues) => void;
   removeSelected: () => void;
   select: (ids: string[]) => void;
@@ -137,7 +138,7 @@ export const useEditorStore = create<EditorState>()((set, get) => {
       set({ edges: addEdge({ ...connection, id: newId("edge") }, edges) });
       return null;
     },
-    addNode: (kind, position, values) => {
+    addNode: (kind, position, values, after) => {
       remember();
       const id = newId(kind);
       const { nodes, catalogue } = get();
@@ -149,7 +150,11 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         data: { kind, values: values ?? structuredClone(catalogue[kind]?.example ?? {}) },
         selected: true,
       };
-      set({ nodes: [...stripSelection(nodes), node], edges: stripSelection(get().edges) });
+      const nextNodes = [...stripSelection(nodes), node];
+      const edges = stripSelection(get().edges);
+      const link = after ? { source: after, target: id, sourceHandle: null, targetHandle: null } : null;
+      const linked = link && !connectionProblem(link, nextNodes, edges, stageOf);
+      set({ nodes: nextNodes, edges: linked ? addEdge({ ...link, id: newId("edge") }, edges) : edges });
       return id;
     },
     updateValues: (id, values) => {
