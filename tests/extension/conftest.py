@@ -26,21 +26,21 @@ class Build:
     web_url: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_app() -> Iterator[str]:
     """The configured web app's origin (the page standing in for the editor)."""
     with serve_site(create_web_app()) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_web_app() -> Iterator[str]:
     """The same page on another origin: not the web app this build trusts."""
     with serve_site(create_web_app()) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def extension(web_app: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
     """`npm run build` for the stand-in web app; 127.0.0.1 is granted at install since no one clicks a prompt."""
     if shutil.which("npm") is None:
@@ -57,7 +57,7 @@ def extension(web_app: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
     return Build(dist=out, zip=out.parent / "scrapeflow-extension.zip", web_url=web_app)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
