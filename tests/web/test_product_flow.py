@@ -158,3 +158,17 @@ def test_a_person_builds_runs_schedules_and_exports_a_bot(page: Page, site_url: 
     run_and_read_rows(page)
     schedule(page)
     create_api_key(page, api_url)
+
+
+def test_a_bot_starts_from_a_template(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.goto("/bots")
+    page.get_by_role("button", name="Start from a template").first.click()
+    page.get_by_role("menuitem", name=re.compile("^Product list")).click()
+    page.wait_for_url("**/editor/new?template=product-list")
+    expect(page.get_by_label("Bot name")).to_have_value("Product list")
+    steps = page.locator(".react-flow__node")
+    expect(steps.filter(has_text="Next pages")).to_have_count(1)
+    expect(steps.filter(has_text="Extract")).to_have_count(1)
+    expect(page.get_by_text("Ready to save")).to_be_visible()
+    axe(page)

@@ -6,10 +6,17 @@ import Link from "next/link";
 import { useState } from "react";
 
 import { Button } from "@/components/ui/button";
+import {
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuItem,
+  DropdownMenuTrigger,
+} from "@/components/ui/dropdown-menu";
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
 import { EmptyState, ErrorState, Loading } from "@/components/ui/states";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { TEMPLATE_NAMES, templateInfo } from "@/features/editor/templates";
 import { PageShell } from "@/features/executions/page-shell";
 import { formatDateTime, formatRelative } from "@/features/executions/format";
 import { ExecutionStatusBadge } from "@/features/executions/status-badge";
@@ -20,11 +27,26 @@ import { useDebouncedValue } from "./use-debounced-value";
 function NewBotActions() {
   return (
     <div className="flex gap-2">
-      <Button variant="outline" asChild>
-        <Link href="/editor/new">
-          <LayoutTemplate aria-hidden /> Start from a template
-        </Link>
-      </Button>
+      <DropdownMenu>
+        <DropdownMenuTrigger asChild>
+          <Button variant="outline">
+            <LayoutTemplate aria-hidden /> Start from a template
+          </Button>
+        </DropdownMenuTrigger>
+        <DropdownMenuContent align="end" className="w-80">
+          {TEMPLATE_NAMES.map((name) => {
+            const template = templateInfo(name);
+            return (
+              <DropdownMenuItem key={name} asChild>
+                <Link href={`/editor/new?template=${name}`} className="grid gap-0.5">
+                  <span className="font-medium">{template.title}</span>
+                  <span className="text-xs text-muted-foreground">{template.description}</span>
+                </Link>
+              </DropdownMenuItem>
+            );
+          })}
+        </DropdownMenuContent>
+      </DropdownMenu>
       <Button asChild>
         <Link href="/editor/new">
           <Plus aria-hidden /> New bot
