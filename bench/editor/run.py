@@ -46,18 +46,11 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.common.shop import BenchError, free_port  # noqa: E402
+from scrapeflow.engine.browser.options import CHROMIUM_ARGS  # noqa: E402
 
 FRONTEND = REPO_ROOT / "frontend"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TARGET_RATIO = 2.0
 TARGET_ADD_MS = 50.0
 PAGE_STEPS = ["wait", "scroll", "click"]

@@ -49,18 +49,11 @@ sys.path.insert(0, str(REPO_ROOT))  # tests.site: the shop and its catalogue
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+from scrapeflow.engine.browser.options import CHROMIUM_ARGS  # noqa: E402
 from tests.site.catalog import Catalog, Product  # noqa: E402
 
 TARGET_RATIO = 1.5
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SECTION_START = "<!-- bench:selectors -->"
 SECTION_END = "<!-- /bench:selectors -->"
 FINDER_ENTRY = 'import { finder } from "@medv/finder";\nwindow.medvFinder = (element) => finder(element);\n'

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Playwright, Route, sync_playwright
 
+from scrapeflow.engine.browser.options import CHROMIUM_ARGS
 from tests.extension.webapp import create_web_app
 from tests.site.server import serve_site
 
@@ -82,12 +83,7 @@ def browser(playwright: Playwright, extension: Build, tmp_path: Path) -> Iterato
         args=[
             f"--disable-extensions-except={dist}",
             f"--load-extension={dist}",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
         ],
     )
     try:

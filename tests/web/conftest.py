@@ -19,11 +19,11 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from scrapeflow.config import Settings
+from scrapeflow.engine.browser.options import CHROMIUM_ARGS
 from tests.conftest import make_settings, migrate
 from tests.web.services import Servers, ensure_web_build, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
 
 
