@@ -18,7 +18,8 @@ import { PickerDialog } from "./picker/picker-dialog";
 import { ResultsDrawer } from "./run/results-drawer";
 import { RunProgress } from "./run/run-progress";
 import { useEditorStore } from "./store/editor-store";
-import { templateDocument, templateInfo, type TemplateName } from "./templates";
+import { templateDocument } from "./templates";
+import type { NewBot } from "./templates/from-picks";
 import type { NodeTypeInfo } from "./types";
 import { useBotActions } from "./use-bot-actions";
 import { useUnsavedGuard } from "./use-unsaved-guard";
@@ -44,12 +45,13 @@ function useStartUrl(): [string, (url: string) => void] {
 interface WorkspaceProps {
   types: NodeTypeInfo[];
   bot: Bot | undefined;
-  template: TemplateName | null;
+  /** What a new bot starts from (a template, or what was picked on a page); a blank bot when null. */
+  start: NewBot | null;
 }
 
-export function Workspace({ types, bot, template }: WorkspaceProps) {
+export function Workspace({ types, bot, start }: WorkspaceProps) {
   const [savedName, setSavedName] = useState(bot?.name ?? "");
-  const [name, setName] = useState(bot?.name ?? (template ? templateInfo(template).botName : "Untitled bot"));
+  const [name, setName] = useState(bot?.name ?? start?.botName ?? "Untitled bot");
   const [help, setHelp] = useState(false);
   const [startUrl, setStartUrl] = useState("");
   const [currentUrl, setCurrentUrl] = useStartUrl();
@@ -65,8 +67,8 @@ export function Workspace({ types, bot, template }: WorkspaceProps) {
   useEffect(() => {
     const store = useEditorStore.getState();
     store.setCatalogue(types);
-    store.load(bot?.workflow_json ?? templateDocument(template));
-  }, [types, bot, template]);
+    store.load(bot?.workflow_json ?? start?.document ?? templateDocument(null));
+  }, [types, bot, start]);
 
   const { checking, failure } = useLiveValidation();
   const actions = useBotActions(bot, { name, startUrl: currentUrl }, (saved) => setSavedName(saved.name));

@@ -1,7 +1,15 @@
 /** "Pick element": asks the ScrapeFlow Chrome extension when it is installed, else opens the in-app picker. */
+import {
+  bridgeMessage,
+  parseBridgeEvent,
+  randomToken,
+  type PickerResult,
+  type SelectionMode,
+} from "@/lib/picker";
+
 import { requestInAppPick } from "./picker-store";
 
-export type PickMode = "single" | "list";
+export type PickMode = SelectionMode;
 
 export interface PickRequest {
   url: string;
@@ -29,16 +37,27 @@ function extensionInstalled(): boolean {
   return typeof document !== "undefined" && Boolean(document.documentElement.dataset.scrapeflowExtension);
 }
 
-function newNonce(): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+/** The shared picker's answer in the editor's terms (a field reads an attribute when its sample came from one). */
+export function toPickResult(result: PickerResult): PickResult {
+  return {
+    css: result.css,
+    xpath: result.xpath,
+    count: result.count,
+    sample: result.sample.value,
+    fields: result.fields.map((field) => ({
+      name: field.name,
+      selector: field.css,
+      attribute: field.sample.attribute?.name ?? null,
+    })),
+  };
 }
 
-/** The extension answers `SELECTION_RESULT` (or `SELECTION_CANCELLED`) with the nonce it was given, so a page
- * script cannot slip an answer into a request it did not see. */
+/** The extension answers `SELECTION_RESULT` (or `SELECTION_CANCELLED`) with the nonce and request id it was
+ * given, from this page's own origin, so a page script cannot slip an answer into a request it did not see. */
 function askExtension(request: PickRequest): Promise<PickResult | null> {
-  const nonce = newNonce();
+  const nonce = randomToken();
+  const requestId = randomToken();
+  const origin = window.location.origin;
   return new Promise((resolve) => {
     const finish = (result: PickResult | null) => {
       window.removeEventListener("message", onMessage);
@@ -46,17 +65,16 @@ function askExtension(request: PickRequest): Promise<PickResult | null> {
       resolve(result);
     };
     const onMessage = (event: MessageEvent) => {
-      if (event.source !== window || event.origin !== window.location.origin) return;
-      const message = event.data as { type?: string; nonce?: string; result?: PickResult } | null;
-      if (!message || message.nonce !== nonce) return;
-      if (message.type === "SELECTION_RESULT" && message.result) finish(message.result);
+      const message = parseBridgeEvent(event, { expectedOrigin: origin, nonce });
+      if (!message || !("requestId" in message) || message.requestId !== requestId) return;
+      if (message.type === "SELECTION_RESULT") finish(toPickResult(message.result));
       else if (message.type === "SELECTION_CANCELLED") finish(null);
     };
     const timer = setTimeout(() => finish(null), EXTENSION_TIMEOUT_MS);
     window.addEventListener("message", onMessage);
     window.postMessage(
-      { type: "START_SELECTION", nonce, url: request.url, mode: request.mode },
-      window.location.origin,
+      bridgeMessage({ type: "START_SELECTION", nonce, requestId, url: request.url, mode: request.mode }),
+      origin,
     );
   });
 }

@@ -119,13 +119,9 @@ export function templateInfo(name: TemplateName) {
 }
 
 /** A straight line of steps from Start, laid out top to bottom. */
-export function templateDocument(name: TemplateName | null, startUrl?: string): WorkflowDocument {
-  const template = name ? TEMPLATES[name] : null;
-  const steps: [string, NodeValues][] = [
-    ["start", { urls: [startUrl ?? template?.startUrl ?? "https://example.com/"] }],
-    ...(template?.steps ?? []),
-  ];
-  const nodes: DocumentNode[] = steps.map(([type, data], index) => ({
+export function lineDocument(startUrl: string, steps: [string, NodeValues][]): WorkflowDocument {
+  const all: [string, NodeValues][] = [["start", { urls: [startUrl] }], ...steps];
+  const nodes: DocumentNode[] = all.map(([type, data], index) => ({
     id: index === 0 ? "start" : `${type}-${index}`,
     type,
     position: { x: 0, y: index * 150 },
@@ -137,4 +133,9 @@ export function templateDocument(name: TemplateName | null, startUrl?: string): 
     target: node.id,
   }));
   return { nodes, edges };
+}
+
+export function templateDocument(name: TemplateName | null, startUrl?: string): WorkflowDocument {
+  const template = name ? TEMPLATES[name] : null;
+  return lineDocument(startUrl ?? template?.startUrl ?? "https://example.com/", template?.steps ?? []);
 }
