@@ -19,6 +19,8 @@ export { Picker, startPicker, type PickerOptions } from "./overlay";
 export {
   BRIDGE_SOURCE,
   BRIDGE_VERSION,
+  FRAME_CANCEL,
+  FRAME_CONFIRM,
   bridgeMessage,
   parseBridgeEvent,
   parseBridgeMessage,
@@ -31,6 +33,7 @@ export {
   type PingMessage,
   type SelectionCancelledMessage,
   type SelectionMode,
+  type SelectionPreviewMessage,
   type SelectionResultMessage,
   type StartSelectionMessage,
 } from "./messages";

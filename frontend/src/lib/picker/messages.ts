@@ -8,6 +8,10 @@ export const BRIDGE_VERSION = 1;
 
 export type SelectionMode = "single" | "list";
 
+/** Commands the editor sends into the in-app picker's frame (its own Use and Cancel buttons). */
+export const FRAME_CONFIRM = "scrapeflow-picker:confirm";
+export const FRAME_CANCEL = "scrapeflow-picker:cancel";
+
 export interface PickedField {
   name: string;
   /** Relative to a list item. */
@@ -59,6 +63,14 @@ export interface SelectionResultMessage extends Envelope {
   result: PickerResult;
 }
 
+/** The in-app picker's frame tells the editor what is selected so far (it answers SELECTION_RESULT on confirm). */
+export interface SelectionPreviewMessage extends Envelope {
+  type: "SELECTION_PREVIEW";
+  requestId: string;
+  url: string;
+  result: PickerResult | null;
+}
+
 export interface SelectionCancelledMessage extends Envelope {
   type: "SELECTION_CANCELLED";
   requestId: string;
@@ -70,6 +82,7 @@ export type BridgeMessage =
   | ExtensionPresentMessage
   | StartSelectionMessage
   | SelectionResultMessage
+  | SelectionPreviewMessage
   | SelectionCancelledMessage;
 
 export interface BridgeExpectation {
@@ -160,6 +173,8 @@ function isBody(data: Json): boolean {
       return isId(data.requestId) && isHttpUrl(data.url) && (data.mode === "single" || data.mode === "list");
     case "SELECTION_RESULT":
       return isId(data.requestId) && isHttpUrl(data.url) && isResult(data.result);
+    case "SELECTION_PREVIEW":
+      return isId(data.requestId) && isHttpUrl(data.url) && (data.result === null || isResult(data.result));
     case "SELECTION_CANCELLED":
       return isId(data.requestId) && typeof data.reason === "string" && CANCEL_REASONS.has(data.reason);
     default:

@@ -1,6 +1,7 @@
 "use client";
 
-/** The in-app picker: type a CSS selector (or XPath), check it on the page with a test run, and use it. */
+/** The in-app picker: point and click on the page shown inert in a frame, or type a selector and check it on the
+ * page with a test run. */
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
@@ -10,11 +11,13 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { useTestRun } from "@/hooks/queries/workflow";
 import { errorMessage } from "@/lib/api/client";
 
 import { probeWorkflow, readProbe } from "./check-selector";
 import type { PickResult } from "./index";
+import { PagePicker } from "./page-picker";
 import { usePickerStore } from "./picker-store";
 
 const schema = z.object({
@@ -34,10 +37,27 @@ export function PickerDialog() {
       {pending ? (
         <DialogContent
           title={pending.mode === "list" ? "Pick the repeating element" : "Pick an element"}
-          description="Type a CSS selector (or an XPath starting with /) and check it on the page before using it."
-          className="max-w-xl"
+          description={`On ${pending.url}`}
+          className="max-w-5xl"
         >
-          <PickerForm key={pending.url + pending.mode} url={pending.url} onPick={finish} />
+          <Tabs defaultValue="point">
+            <TabsList>
+              <TabsTrigger value="point">Point and click</TabsTrigger>
+              <TabsTrigger value="type">Type a selector</TabsTrigger>
+            </TabsList>
+            <TabsContent value="point">
+              <PagePicker
+                key={pending.url + pending.mode}
+                url={pending.url}
+                mode={pending.mode}
+                onPick={finish}
+                onCancel={() => finish(null)}
+              />
+            </TabsContent>
+            <TabsContent value="type">
+              <PickerForm key={pending.url + pending.mode} url={pending.url} onPick={finish} />
+            </TabsContent>
+          </Tabs>
         </DialogContent>
       ) : null}
     </Dialog>
