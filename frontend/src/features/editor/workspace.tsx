@@ -133,7 +133,11 @@ export function Workspace({ types, bot, start }: WorkspaceProps) {
           </div>
           {actions.result ? <ResultsDrawer run={actions.result} onClose={actions.closeResult} /> : null}
           {actions.executionId ? (
-            <RunProgress executionId={actions.executionId} onClose={actions.closeExecution} />
+            <RunProgress
+              key={actions.executionId}
+              executionId={actions.executionId}
+              onClose={actions.closeExecution}
+            />
           ) : null}
         </main>
         <aside aria-label="Settings" className="w-80 shrink-0 overflow-y-auto border-l border-border lg:w-96">

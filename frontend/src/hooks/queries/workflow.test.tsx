@@ -21,7 +21,7 @@ const network = vi.hoisted(() => {
 
 import { useSession } from "@/lib/api/session";
 
-import { applyEvent, parseEvents, useNodeTypes, useTestRun, useValidateWorkflow } from "./workflow";
+import { applyEvent, useNodeTypes, useTestRun, useValidateWorkflow } from "./workflow";
 
 function wrapper() {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -85,20 +85,6 @@ describe("workflow hooks", () => {
 });
 
 describe("execution events", () => {
-  it("parses complete events and keeps the rest", () => {
-    const { events, rest } = parseEvents(
-      'retry: 1000\n\nevent: counters\ndata: {"pages_done": 2, "rows": 5, "stage": "scrape", "status": "running"}\n\nevent: end\ndata: {"sta',
-    );
-    expect(events).toEqual([
-      {
-        event: "counters",
-        id: undefined,
-        data: { pages_done: 2, rows: 5, stage: "scrape", status: "running" },
-      },
-    ]);
-    expect(rest).toBe('event: end\ndata: {"sta');
-  });
-
   it("turns events into progress", () => {
     const start = {
       status: "queued",
@@ -113,10 +99,12 @@ describe("execution events", () => {
     };
     const counted = applyEvent(start, {
       event: "counters",
-      data: { pages_done: 3, rows: 7, stage: "scrape" },
+      data: JSON.stringify({ pages_done: 3, rows: 7, stage: "scrape" }),
+      id: "4",
     });
     expect(counted).toMatchObject({ pagesDone: 3, rows: 7, stage: "scrape" });
-    expect(applyEvent(counted, { event: "end", data: { status: "succeeded" } })).toMatchObject({
+    expect(applyEvent(counted, { event: "message", data: "not json", id: null })).toBe(counted);
+    expect(applyEvent(counted, { event: "end", data: '{"status": "succeeded"}', id: "5" })).toMatchObject({
       finished: true,
       status: "succeeded",
     });

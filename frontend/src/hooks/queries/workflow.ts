@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 
 import { api, refreshAccessToken } from "@/lib/api/client";
 import type { components } from "@/lib/api/schema";
+import { followEventStream, type ServerEvent } from "@/features/executions/event-stream";
 import { useSession } from "@/lib/api/session";
 
 export const workflowKeys = {
@@ -73,52 +74,6 @@ export function useExecuteBot(botId: string | undefined) {
   });
 }
 
-export interface ServerEvent {
-  event: string;
-  id?: string;
-  data: Record<string, unknown>;
-}
-
-/** Splits a Server-Sent Events buffer into complete events and the unfinished rest. */
-export function parseEvents(buffer: string): { events: ServerEvent[]; rest: string } {
-  const blocks = buffer.replace(/\r\n/g, "\n").split("\n\n");
-  const rest = blocks.pop() ?? "";
-  const events: ServerEvent[] = [];
-  for (const block of blocks) {
-    let event = "message";
-    let id: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split("\n")) {
-      if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("id:")) id = line.slice(3).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-    }
-    if (!data.length) continue;
-    try {
-      events.push({ event, id, data: JSON.parse(data.join("\n")) as Record<string, unknown> });
-    } catch {
-      // A line that is not JSON carries nothing the editor shows.
-    }
-  }
-  return { events, rest };
-}
-
-async function openStream(executionId: string, signal: AbortSignal, lastId?: string): Promise<Response> {
-  const url = `/api/v1/executions/${encodeURIComponent(executionId)}/events`;
-  // EventSource cannot send the bearer token, so the stream is read with fetch.
-  const send = (token: string | null) => {
-    const headers = new Headers({ Accept: "text/event-stream" });
-    if (token) headers.set("Authorization", `Bearer ${token}`);
-    const { orgId } = useSession.getState();
-    if (orgId) headers.set("X-Org-Id", orgId);
-    if (lastId) headers.set("Last-Event-ID", lastId);
-    return fetch(url, { headers, signal, credentials: "same-origin" });
-  };
-  const response = await send(useSession.getState().accessToken);
-  if (response.status !== 401) return response;
-  return send(await refreshAccessToken());
-}
-
 export interface ExecutionProgress {
   status: string;
   stage: string | null;
@@ -143,7 +98,17 @@ const INITIAL: ExecutionProgress = {
   error: null,
 };
 
-export function applyEvent(progress: ExecutionProgress, { event, data }: ServerEvent): ExecutionProgress {
+/** An event of the execution's stream (`data` is its JSON) applied to the progress shown. */
+export function applyEvent(
+  progress: ExecutionProgress,
+  { event, data: raw }: ServerEvent,
+): ExecutionProgress {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return progress; // nothing the editor shows
+  }
   const number = (key: string, fallback: number) =>
     typeof data[key] === "number" ? (data[key] as number) : fallback;
   if (event === "counters") {
@@ -167,41 +132,34 @@ export function applyEvent(progress: ExecutionProgress, { event, data }: ServerE
   return { ...progress, lastMessage: typeof data.message === "string" ? data.message : progress.lastMessage };
 }
 
+function authHeaders(): Record<string, string> {
+  const { accessToken, orgId } = useSession.getState();
+  return {
+    ...(accessToken ? { Authorization: `Bearer ${accessToken}` } : {}),
+    ...(orgId ? { "X-Org-Id": orgId } : {}),
+  };
+}
+
 /** Follows an execution's live events until it ends, reconnecting after a dropped connection. */
 export function useExecutionProgress(executionId: string | null) {
   const [progress, setProgress] = useState<ExecutionProgress>(INITIAL);
   useEffect(() => {
     if (!executionId) return;
     const controller = new AbortController();
-    let lastId: string | undefined;
-    let finished = false;
-    setProgress(INITIAL);
-    const follow = async () => {
-      for (let attempt = 0; attempt < 5 && !finished && !controller.signal.aborted; attempt += 1) {
-        try {
-          const response = await openStream(executionId, controller.signal, lastId);
-          if (!response.ok || !response.body) throw new Error(`The live events answered ${response.status}.`);
-          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-          let buffer = "";
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            const parsed = parseEvents(buffer + value);
-            buffer = parsed.rest;
-            for (const item of parsed.events) {
-              if (item.id) lastId = item.id;
-              if (item.event === "end") finished = true;
-              setProgress((current) => applyEvent(current, item));
-            }
-          }
-        } catch (error) {
-          if (controller.signal.aborted) return;
-          if (attempt === 4) setProgress((current) => ({ ...current, error: (error as Error).message }));
-        }
-        if (!finished) await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    };
-    void follow();
+    // One execution per mounted progress bar (its parent keys it by execution), so nothing needs resetting.
+    followEventStream({
+      url: `/api/v1/executions/${encodeURIComponent(executionId)}/events`,
+      headers: authHeaders,
+      onUnauthorized: async () => Boolean(await refreshAccessToken()),
+      onEvent: (event) => setProgress((current) => applyEvent(current, event)),
+      isLast: (event) => event.event === "end",
+      signal: controller.signal,
+    }).catch((error: unknown) =>
+      setProgress((current) => ({
+        ...current,
+        error: error instanceof Error ? error.message : String(error),
+      })),
+    );
     return () => controller.abort();
   }, [executionId]);
   return progress;

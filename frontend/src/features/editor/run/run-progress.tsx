@@ -19,7 +19,9 @@ export function RunProgress({ executionId, onClose }: { executionId: string; onC
         Run {progress.finished ? progress.status.replace(/_/g, " ") : `${progress.status}…`}
       </span>
       {progress.stage ? <span>Stage: {progress.stage}</span> : null}
-      <span>{progress.urlsFound} pages found</span>
+      <span>
+        {progress.urlsFound} {progress.urlsFound === 1 ? "page" : "pages"} found
+      </span>
       <span>{progress.pagesDone} done</span>
       {progress.pagesFailed ? <span className="text-destructive">{progress.pagesFailed} failed</span> : null}
       <span>{progress.rows} rows</span>
