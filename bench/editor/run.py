@@ -58,16 +58,19 @@ PAGE_STEPS = ["wait", "scroll", "click"]
 # In the page: time from the click on a palette step until the new node and edge are in the DOM.
 ADD_AND_CONNECT_JS = """
 async ([kind]) => {
-  const nodes = () => document.querySelectorAll('.react-flow__node').length;
-  const edges = () => document.querySelectorAll('.react-flow__edge').length;
-  const before = [nodes(), edges()];
+  // The canvas draws only the steps in view, so the new step and edge are told apart by id, not by count.
+  const ids = (selector) => new Set([...document.querySelectorAll(selector)].map((el) => el.dataset.testid));
+  const nodesBefore = ids('.react-flow__node');
+  const edgesBefore = ids('.react-flow__edge');
+  const added = (selector, before) => [...ids(selector)].some((id) => !before.has(id));
   const button = document.querySelector(`[data-node-type="${kind}"]`);
   const started = performance.now();
   button.click();
   return await new Promise((resolve) => {
     const check = () => {
-      if (nodes() > before[0] && edges() > before[1]) resolve(performance.now() - started);
-      else if (performance.now() - started > 10000) resolve(-1);
+      if (added('.react-flow__node', nodesBefore) && added('.react-flow__edge', edgesBefore)) {
+        resolve(performance.now() - started);
+      } else if (performance.now() - started > 10000) resolve(-1);
       else requestAnimationFrame(check);
     };
     check();

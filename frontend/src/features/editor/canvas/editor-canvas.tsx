@@ -70,6 +70,7 @@ export const EditorCanvas = memo(function EditorCanvas() {
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control"]}
         fitView
+        onlyRenderVisibleElements
         fitViewOptions={{ maxZoom: 1 }}
         minZoom={0.05}
         defaultEdgeOptions={{ type: "smoothstep" }}

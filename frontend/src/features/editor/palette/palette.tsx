@@ -2,6 +2,7 @@
 
 /** The step palette from the node catalogue, grouped by stage and searchable. Drag a step onto the canvas, or
  * click it (Enter) to add it after the selected step. */
+import { useReactFlow } from "@xyflow/react";
 import { memo, useMemo, useState, type DragEvent } from "react";
 
 import { Field } from "@/components/ui/field";
@@ -12,17 +13,46 @@ import { STAGE_COLORS } from "../canvas/step-node";
 import { useEditorStore } from "../store/editor-store";
 import { STAGE_ORDER, STAGE_TITLES, type NodeTypeInfo } from "../types";
 
-export function addStep(kind: string) {
+/** Where the canvas shows flow coordinates: what `addStep` needs to bring a new step into view. */
+export interface CanvasView {
+  getViewport: () => { x: number; y: number; zoom: number };
+  setCenter: (x: number, y: number, options?: { zoom?: number }) => Promise<boolean>;
+}
+
+const STEP_SIZE = { width: 260, height: 80 };
+
+/** Pans (never zooms) to a step placed outside the visible part of the canvas. */
+function reveal(view: CanvasView, position: { x: number; y: number }) {
+  const canvas = document.querySelector(".react-flow")?.getBoundingClientRect();
+  if (!canvas) return;
+  const { x, y, zoom } = view.getViewport();
+  const left = position.x * zoom + x;
+  const top = position.y * zoom + y;
+  const visible =
+    left >= 0 &&
+    top >= 0 &&
+    left + STEP_SIZE.width * zoom <= canvas.width &&
+    top + STEP_SIZE.height * zoom <= canvas.height;
+  if (!visible) {
+    void view.setCenter(position.x + STEP_SIZE.width / 2, position.y + STEP_SIZE.height / 2, { zoom });
+  }
+}
+
+export function addStep(kind: string, view?: CanvasView) {
   const store = useEditorStore.getState();
   const selected = store.nodes.filter((node) => node.selected);
   const after = selected.length === 1 ? selected[0] : undefined;
   const position = after ? { x: after.position.x, y: after.position.y + 150 } : undefined;
   // Placed after the selected step, it is connected to it when the bot language allows.
   const id = store.addNode(kind, position, undefined, after?.id);
+  const added = useEditorStore.getState().nodes.find((node) => node.id === id);
+  // The canvas draws only the steps in view (a 300-step bot stays fast), so a step added off-screen is shown.
+  if (view && added) reveal(view, added.position);
   return id;
 }
 
 export const Palette = memo(function Palette({ types }: { types: NodeTypeInfo[] }) {
+  const view = useReactFlow();
   const [query, setQuery] = useState("");
   const groups = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -66,7 +96,7 @@ export const Palette = memo(function Palette({ types }: { types: NodeTypeInfo[] 
                     type="button"
                     draggable
                     onDragStart={(event) => onDragStart(event, type.type)}
-                    onClick={() => addStep(type.type)}
+                    onClick={() => addStep(type.type, view)}
                     className="flex w-full cursor-grab items-start gap-2 rounded-md border border-border bg-background p-2 text-left text-sm hover:bg-muted focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none"
                     title={`${type.description} Drag onto the canvas, or press Enter to add.`}
                     data-node-type={type.type}
