@@ -1,5 +1,6 @@
 /** A node's property form, generated from the JSON Schema the backend serves for its data. */
 import type { PickMode } from "../picker";
+import { DestinationWidget } from "./destination-widget";
 import { FieldTable } from "./field-table";
 import { ObjectListWidget } from "./object-list";
 import { checkValue, formProperties, labelOf, widgetKind, type Defs, type JsonSchema } from "./schema";
@@ -33,6 +34,7 @@ const SIMPLE: Partial<Record<WidgetProps["kind"], (props: WidgetProps) => React.
   selector: SelectorWidget,
   url: TextWidget,
   cron: TextWidget,
+  destination: DestinationWidget,
   text: TextWidget,
   textarea: TextWidget,
   number: NumberWidget,

@@ -33,6 +33,7 @@ export type WidgetKind =
   | "url-list"
   | "string-list"
   | "cron"
+  | "destination"
   | "enum"
   | "boolean"
   | "number"
@@ -93,6 +94,7 @@ export function widgetKind(name: string, raw: JsonSchema, defs: Defs): WidgetKin
     return "object-list";
   }
   if (name === "cron" || name.endsWith("_cron")) return "cron";
+  if (name === "destination_id") return "destination";
   if (name.endsWith("selector")) return "selector";
   if (name === "url" || name.endsWith("_url") || name === "url_pattern" || looksLikeUrl(schema)) return "url";
   if ((schema.maxLength ?? 0) > 1000 || name === "instructions") return "textarea";
