@@ -18,6 +18,7 @@ from scrapeflow.executions import logs
 from scrapeflow.executions.schemas import ExecutionFilter, RowFilter
 from scrapeflow.kit.errors import Conflict, NotFound, Unprocessable
 from scrapeflow.kit.pagination import PageParams, SortDirection, paginate
+from scrapeflow.kit.stamps import mark_changed, org_stamp
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import (
     Execution,
@@ -75,6 +76,7 @@ async def start(
     session.add(execution)
     await session.flush()
     await logs.append(session, execution, f"Queued ({trigger.value})", event="status", status="queued")
+    mark_changed(session, org_stamp(subject.org_id))  # the bot list shows each bot's last run
 
     if dispatch is not None:
         after_commit(session, lambda: dispatch(execution))
@@ -141,6 +143,7 @@ async def cancel(session: AsyncSession, subject: AuthSubject, execution_id: uuid
             "execution can be cancelled.",
             code="execution_finished",
         )
+    mark_changed(session, org_stamp(subject.org_id))  # the bot list shows each bot's last run
     await session.refresh(execution)
     await logs.append(session, execution, "Cancelled", event="status", status="cancelled")
     after_commit(session, lambda: revoke(execution))

@@ -14,6 +14,7 @@ from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Execution, ExecutionTrigger, Role, Schedule
 from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.pipeline.stages import WORKER_CLIENT, Runtime, execution_prefix
+from scrapeflow.pipeline.stages.common import announce
 from scrapeflow.schedules.tick import delete_expired_executions, fire_due_schedules, reset_monthly_usage
 
 
@@ -38,6 +39,8 @@ async def fire_schedules(rt: Runtime, dispatcher: Dispatcher) -> list[uuid.UUID]
     fired = await fire_due_schedules(rt.sessionmaker, utcnow(), start)
     for execution in started:
         await dispatcher.start(execution)
+    for org_id in {execution.org_id for execution in started}:
+        await announce(rt, org_id)
     return fired
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from celery import Celery, chord, signature
 from celery.signals import worker_process_shutdown
+from redis.asyncio import Redis
 
 from scrapeflow.bots.test_runs import browser_options
 from scrapeflow.config import Settings, get_settings
@@ -18,6 +19,7 @@ from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.engine.browser.pool import BrowserPool
 from scrapeflow.kit.artifacts import artifact_store
 from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.kit.stamps import Stamps
 from scrapeflow.pipeline.celery_app import broker_priority
 from scrapeflow.pipeline.dispatch import Dispatcher
 from scrapeflow.pipeline.politeness import domain_limiter
@@ -88,6 +90,7 @@ def runtime(settings: Settings | None = None) -> Runtime:
             enqueue=CeleryEnqueuer(app),
             browser=BrowserPool(browser_options(settings)),
             ssl_context=httpx.create_ssl_context(),
+            stamps=Stamps(Redis.from_url(settings.redis_url)) if settings.redis_url else None,
         )
     return _runtime
 
@@ -101,5 +104,7 @@ def _close(**_: Any) -> None:
         _runner.run(_runtime.fetchers.aclose())
         if _runtime.browser is not None:
             _runner.run(_runtime.browser.close())
+        if _runtime.stamps is not None:
+            _runner.run(_runtime.stamps.redis.aclose())
     _runner.close()
     _runner, _runtime = None, None

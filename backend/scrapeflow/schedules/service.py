@@ -12,6 +12,7 @@ from scrapeflow.auth.subject import AuthSubject, scoped
 from scrapeflow.bots import service as bots_service
 from scrapeflow.kit.errors import NotFound, Unprocessable
 from scrapeflow.kit.pagination import paginate
+from scrapeflow.kit.stamps import mark_changed, org_stamp
 from scrapeflow.models import Schedule
 from scrapeflow.schedules.cron import CronError, CronSchedule
 from scrapeflow.schedules.describe import describe
@@ -77,6 +78,7 @@ async def create(
     )
     session.add(schedule)
     await session.flush()
+    mark_changed(session, org_stamp(subject.org_id))  # the bot list shows each bot's next run
     return schedule
 
 
@@ -102,6 +104,7 @@ async def update(
     schedule.next_run_at = cron.next_after(now) if schedule.is_active else None
     await session.flush()
     await session.refresh(schedule)
+    mark_changed(session, org_stamp(subject.org_id))
     return schedule
 
 
@@ -117,10 +120,12 @@ async def toggle(session: AsyncSession, subject: AuthSubject, schedule_id: uuid.
             raise Unprocessable(f"{exc.message} Update the schedule to resume it.", code=exc.code) from exc
     await session.flush()
     await session.refresh(schedule)
+    mark_changed(session, org_stamp(subject.org_id))
     return schedule
 
 
 async def delete(session: AsyncSession, subject: AuthSubject, schedule_id: uuid.UUID) -> None:
     schedule = await get(session, subject, schedule_id)
     await session.delete(schedule)
+    mark_changed(session, org_stamp(subject.org_id))
     await session.flush()

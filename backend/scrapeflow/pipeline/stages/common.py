@@ -30,6 +30,7 @@ from scrapeflow.kit.artifacts import ArtifactStore
 from scrapeflow.kit.crypto import SecretBox
 from scrapeflow.kit.http import ClientInfo
 from scrapeflow.kit.ids import uuid7
+from scrapeflow.kit.stamps import Stamps, org_stamp
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Bot, BotVersion, Execution, ExecutionStage, ExecutionStatus, Page, PageStatus, Role
 from scrapeflow.observability.metrics import observe_stage
@@ -104,6 +105,15 @@ class Runtime:
     which each scrape batch paid again."""
     fetchers: FetcherCache = field(default_factory=FetcherCache)
     """Each execution's fetcher, kept open across its batches in this process."""
+    stamps: Stamps | None = None
+    """The change stamps (scale-out mode): an execution's status change renews its organization's."""
+
+
+async def announce(rt: Runtime, org_id: uuid.UUID) -> None:
+    """After a commit that changed an execution's status: lists cached under the organization's stamp (the bot
+    list shows each bot's last run) are answered afresh."""
+    if rt.stamps is not None:
+        await rt.stamps.renew([org_stamp(org_id)])
 
 
 @dataclass

@@ -16,7 +16,7 @@ from scrapeflow.executions import logs
 from scrapeflow.exports import planning as export_planning
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Execution, ExecutionStage, ExecutionStatus, Page, PageStatus
-from scrapeflow.pipeline.stages.common import Runtime, load, sinks, time_stage
+from scrapeflow.pipeline.stages.common import Runtime, announce, load, sinks, time_stage
 
 
 async def export_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
@@ -28,12 +28,15 @@ async def export_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
         if loaded is None or loaded.execution.stage is not ExecutionStage.exporting:
             return
         execution = loaded.execution
-        if execution.status is not ExecutionStatus.running or await export_planning.hold(
-            session, execution, loaded.bot
-        ):
+        if execution.status is not ExecutionStatus.running:
             return
-        if await _finish(session, execution):
+        org_id = execution.org_id
+        held = await export_planning.hold(session, execution, loaded.bot)  # now awaiting review
+        finished = not held and await _finish(session, execution)
+        if finished:
             deliveries = await export_planning.plan(session, execution, sinks(loaded.plan), utcnow())
+    if held or finished:
+        await announce(rt, org_id)
     for delivery_id in deliveries:
         rt.enqueue.deliver(delivery_id)
 

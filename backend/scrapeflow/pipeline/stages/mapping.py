@@ -21,6 +21,7 @@ from scrapeflow.pipeline.stages.common import (
     Runtime,
     Sends,
     advance,
+    announce,
     fail,
     fetcher_of,
     insert_pages,
@@ -37,6 +38,7 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
         if loaded is None:
             return
         execution = loaded.execution
+        org_id, started_now = execution.org_id, False
         if execution.status is ExecutionStatus.queued:
             started = await session.scalar(
                 update(Execution)
@@ -50,11 +52,14 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
             await session.refresh(execution)
             await logs.append(session, execution, "Execution started", event="status", status="running")
             await advance(session, execution, None, ExecutionStage.mapping)
+            started_now = True
         elif execution.stage is not ExecutionStage.mapping:
             return  # a duplicate delivery: mapping is done
         run = await load_bot_run(session, loaded.subject, loaded.bot, loaded.plan, settings=rt.settings, box=rt.box)
         caps = dict(execution.caps or {})
         parent_id = execution.parent_id
+    if started_now:
+        await announce(rt, org_id)
 
     items: list[tuple[NextPage, str | None]]
     if "reextract_from" in caps and parent_id is not None:
@@ -72,6 +77,7 @@ async def map_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     await fail(session, failing, error.code.value, error.message)
                     # Destinations that listen to `execution.failed` hear of it here too.
                     deliveries = await export_planning.plan(session, failing, sinks(loaded.plan), utcnow())
+            await announce(rt, org_id)
             for delivery_id in deliveries:
                 rt.enqueue.deliver(delivery_id)
             return
