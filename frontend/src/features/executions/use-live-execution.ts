@@ -8,10 +8,9 @@ import { useEffect, useState } from "react";
 import { deliveryKeys } from "@/hooks/queries/deliveries";
 import { executionKeys, type ExecutionDetail } from "@/hooks/queries/executions";
 import { rowKeys } from "@/hooks/queries/rows";
-import { refreshAccessToken } from "@/lib/api/client";
-import { useSession } from "@/lib/api/session";
 
-import { followEventStream, type ServerEvent } from "./event-stream";
+import type { ServerEvent } from "./event-stream";
+import { followExecutionEvents } from "./execution-events";
 
 type Counters = {
   urls_found: number;
@@ -22,14 +21,6 @@ type Counters = {
   status: ExecutionDetail["status"];
   stage: ExecutionDetail["stage"];
 };
-
-function authHeaders(): Record<string, string> {
-  const { accessToken, orgId } = useSession.getState();
-  return {
-    ...(accessToken ? { Authorization: `Bearer ${accessToken}` } : {}),
-    ...(orgId ? { "X-Org-Id": orgId } : {}),
-  };
-}
 
 export function applyEvent(detail: ExecutionDetail, event: ServerEvent): ExecutionDetail {
   let payload: Record<string, unknown>;
@@ -84,13 +75,9 @@ export function useLiveExecution(executionId: string, active: boolean): boolean 
     if (!active) return;
     const controller = new AbortController();
     const key = executionKeys.detail(executionId);
-    void followEventStream({
-      url: `/api/v1/executions/${executionId}/events`,
-      headers: authHeaders,
-      onUnauthorized: async () => Boolean(await refreshAccessToken()),
+    void followExecutionEvents(executionId, {
       onEvent: (event) =>
         client.setQueryData<ExecutionDetail>(key, (detail) => (detail ? applyEvent(detail, event) : detail)),
-      isLast: (event) => event.event === "end",
       onConnectionChange: setConnected,
       signal: controller.signal,
     })

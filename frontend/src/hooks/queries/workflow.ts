@@ -2,10 +2,10 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 
-import { api, refreshAccessToken } from "@/lib/api/client";
+import type { ServerEvent } from "@/features/executions/event-stream";
+import { followExecutionEvents } from "@/features/executions/execution-events";
+import { api } from "@/lib/api/client";
 import type { components } from "@/lib/api/schema";
-import { followEventStream, type ServerEvent } from "@/features/executions/event-stream";
-import { useSession } from "@/lib/api/session";
 
 export const workflowKeys = {
   nodeTypes: ["workflow", "node-types"] as const,
@@ -132,14 +132,6 @@ export function applyEvent(
   return { ...progress, lastMessage: typeof data.message === "string" ? data.message : progress.lastMessage };
 }
 
-function authHeaders(): Record<string, string> {
-  const { accessToken, orgId } = useSession.getState();
-  return {
-    ...(accessToken ? { Authorization: `Bearer ${accessToken}` } : {}),
-    ...(orgId ? { "X-Org-Id": orgId } : {}),
-  };
-}
-
 /** Follows an execution's live events until it ends, reconnecting after a dropped connection. */
 export function useExecutionProgress(executionId: string | null) {
   const [progress, setProgress] = useState<ExecutionProgress>(INITIAL);
@@ -147,12 +139,8 @@ export function useExecutionProgress(executionId: string | null) {
     if (!executionId) return;
     const controller = new AbortController();
     // One execution per mounted progress bar (its parent keys it by execution), so nothing needs resetting.
-    followEventStream({
-      url: `/api/v1/executions/${encodeURIComponent(executionId)}/events`,
-      headers: authHeaders,
-      onUnauthorized: async () => Boolean(await refreshAccessToken()),
+    followExecutionEvents(executionId, {
       onEvent: (event) => setProgress((current) => applyEvent(current, event)),
-      isLast: (event) => event.event === "end",
       signal: controller.signal,
     }).catch((error: unknown) =>
       setProgress((current) => ({
