@@ -21,10 +21,8 @@ from scrapeflow.bots.schemas import (
     BotSecretName,
     BotSecrets,
     BotSecretsUpdate,
-    BotSummary,
     BotUpdate,
     BotVersion,
-    LastExecution,
     LearnedSelectors,
     LearnedSelectorsList,
     SecretName,
@@ -60,23 +58,11 @@ async def list_bots(
     request: Request, subject: BotsRead, session: SessionDep, query: Annotated[BotListParams, Query()]
 ) -> Page[BotListItem]:
     """Each bot with its latest execution and its next scheduled run. What dashboards poll: the answer may be
-    kept while no bot changes (every bot write renews the organization's stamp), up to a minute, so a run's
-    status can lag by that much; send `Cache-Control: no-cache` for the current one."""
+    kept until a bot, a schedule or an execution's status changes (each renews the organization's stamp)."""
     items, next_cursor = await bots_service.list_bots(session, subject, query)
     allow_caching(request, subject.freshness)
     return Page(
-        items=[
-            BotListItem.model_validate(
-                {
-                    **BotSummary.model_validate(item.bot).model_dump(),
-                    "last_execution": LastExecution.model_validate(item.last_execution)
-                    if item.last_execution is not None
-                    else None,
-                    "next_run_at": item.next_run_at,
-                }
-            )
-            for item in items
-        ],
+        items=[BotListItem.of(item.bot, item.last_execution, item.next_run_at) for item in items],
         next_cursor=next_cursor,
     )
 

@@ -126,6 +126,15 @@ class BotListItem(BotSummary):
         description="When the bot's soonest active schedule runs next (UTC); null without an active schedule."
     )
 
+    @classmethod
+    def of(cls, bot: Any, last_execution: Any, next_run_at: datetime | None) -> BotListItem:
+        """From a bot row, its latest execution row (or None) and its next run."""
+        return cls(
+            **BotSummary.model_validate(bot).model_dump(),
+            last_execution=LastExecution.model_validate(last_execution) if last_execution is not None else None,
+            next_run_at=next_run_at,
+        )
+
 
 class Bot(BotSummary):
     workflow_json: dict[str, Any]

@@ -26,8 +26,6 @@ export function useBots(search = "") {
     queryFn: async ({ pageParam }) => {
       const { data, error } = await api.GET("/api/v1/bots", {
         params: { query: { q: search || undefined, cursor: pageParam, limit: 50 } },
-        // The API may answer the list from memory for up to a minute; runs change status meanwhile.
-        headers: { "Cache-Control": "no-cache" },
       });
       if (error) throw error;
       return data;

@@ -145,8 +145,7 @@ export interface paths {
     /**
      * List bots
      * @description Each bot with its latest execution and its next scheduled run. What dashboards poll: the answer may be
-     *     kept while no bot changes (every bot write renews the organization's stamp), up to a minute, so a run's
-     *     status can lag by that much; send `Cache-Control: no-cache` for the current one.
+     *     kept until a bot, a schedule or an execution's status changes (each renews the organization's stamp).
      */
     get: operations["bots:list_bots"];
     put?: never;
