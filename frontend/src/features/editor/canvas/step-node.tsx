@@ -9,6 +9,7 @@ import { cn } from "@/lib/utils";
 import { NODE_REGISTRY, summarize } from "../nodes/registry";
 import { useEditorStore } from "../store/editor-store";
 import type { Stage, StepNode as StepNodeType } from "../types";
+import { HANDLE_SIZE, NODE_WIDTH } from "./geometry";
 import { NodeOutput } from "./node-output";
 
 export const STAGE_COLORS: Record<Stage, string> = {
@@ -19,6 +20,7 @@ export const STAGE_COLORS: Record<Stage, string> = {
 };
 
 const NO_ISSUES: string[] = [];
+const HANDLE_STYLE = { width: HANDLE_SIZE, height: HANDLE_SIZE };
 
 function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
   const info = useEditorStore((state) => state.catalogue[data.kind]);
@@ -30,13 +32,14 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
   return (
     <div
       data-testid="step-node"
+      style={{ width: NODE_WIDTH }}
       className={cn(
-        "w-[260px] rounded-lg border bg-background text-xs shadow-sm",
+        "rounded-lg border bg-background text-xs shadow-sm",
         selected ? "border-primary ring-2 ring-primary/40" : "border-border",
         issues.length ? "ring-2 ring-destructive" : null,
       )}
     >
-      {stage !== "source" ? <Handle type="target" position={Position.Top} className="!size-3" /> : null}
+      {stage !== "source" ? <Handle type="target" position={Position.Top} style={HANDLE_STYLE} /> : null}
       <div className="flex items-center gap-2 border-b border-border px-3 py-2">
         <span
           aria-hidden
@@ -63,7 +66,7 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
         ) : null}
         {run ? <NodeOutput run={run} /> : null}
       </div>
-      {stage !== "sink" ? <Handle type="source" position={Position.Bottom} className="!size-3" /> : null}
+      {stage !== "sink" ? <Handle type="source" position={Position.Bottom} style={HANDLE_STYLE} /> : null}
     </div>
   );
 }

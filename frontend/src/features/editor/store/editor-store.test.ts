@@ -54,6 +54,20 @@ describe("editor store", () => {
     expect(store().nodes.map((node) => node.id)).toEqual([start]);
   });
 
+  it("gives a new step predicted handles until the canvas has measured it", () => {
+    const start = store().addNode("start");
+    const sink = store().addNode("export_webhook", undefined, undefined, start);
+    const handles = (id: string) => store().nodes.find((node) => node.id === id)!.handles;
+    expect(handles(start)?.map((handle) => handle.type)).toEqual(["source"]);
+    expect(handles(sink)).toMatchObject([{ type: "target", position: "top", x: 124, y: -6 }]);
+    const revision = store().revision;
+    store().onNodesChange([{ type: "dimensions", id: sink, dimensions: { width: 260, height: 80 } }]);
+    expect(handles(sink)).toBeUndefined();
+    expect(store().nodes.find((node) => node.id === sink)!.measured).toEqual({ width: 260, height: 80 });
+    expect(handles(start)).toHaveLength(1);
+    expect(store().revision).toBe(revision);
+  });
+
   it("connects allowed steps and refuses what the bot language forbids", () => {
     const start = store().addNode("start");
     const click = store().addNode("click");

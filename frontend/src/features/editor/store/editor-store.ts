@@ -10,6 +10,7 @@ import {
 } from "@xyflow/react";
 import { create } from "zustand";
 
+import { predictedGeometry, withoutPrediction } from "../canvas/geometry";
 import type { NodeRun, NodeTypeInfo, NodeValues, StepEdge, StepNode, ValidationIssue } from "../types";
 import { fromDocument, toDocument } from "./document";
 import { layeredPositions } from "./layout";
@@ -117,8 +118,14 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         changes.some((change) => change.type === "position" && change.dragging) && !get().dragging;
       const dragEnd = changes.some((change) => change.type === "position" && change.dragging === false);
       if (structural || dragStart) remember();
+      const measured = new Set(
+        changes.flatMap((change) => (change.type === "dimensions" ? [change.id] : [])),
+      );
+      const nodes = applyNodeChanges(changes, get().nodes);
       set({
-        nodes: applyNodeChanges(changes, get().nodes),
+        nodes: measured.size
+          ? nodes.map((node) => (node.handles && measured.has(node.id) ? withoutPrediction(node) : node))
+          : nodes,
         dragging: dragEnd ? false : dragStart || get().dragging,
       });
       if (structural) {
@@ -149,6 +156,7 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         position: position ?? { x: nodes.at(-1)?.position.x ?? 0, y: lowest + 150 },
         data: { kind, values: values ?? structuredClone(catalogue[kind]?.example ?? {}) },
         selected: true,
+        ...predictedGeometry(stageOf(kind)),
       };
       const nextNodes = [...stripSelection(nodes), node];
       const edges = stripSelection(get().edges);
