@@ -4,7 +4,6 @@
 import {
   Background,
   Controls,
-  MiniMap,
   ReactFlow,
   useReactFlow,
   type Connection,
@@ -16,6 +15,8 @@ import { memo, useCallback, useState, type DragEvent } from "react";
 import { useEditorStore } from "../store/editor-store";
 import { connectionProblem } from "../store/rules";
 import type { StepNode } from "../types";
+import { useOpeningView } from "./opening-view";
+import { Overview } from "./overview";
 import { nodeTypes } from "./step-node";
 
 export const DRAG_TYPE = "application/x-scrapeflow-node";
@@ -27,11 +28,6 @@ const isValidConnection: IsValidConnection = (connection) => {
   return connectionProblem(connection, nodes, edges, stageOf) === null;
 };
 
-const minimapColor = (node: StepNode) =>
-  ({ source: "#10b981", page: "#0ea5e9", post: "#8b5cf6", sink: "#f59e0b" })[
-    stageOf(node.data.kind) ?? "page"
-  ] ?? "#94a3b8";
-
 export const EditorCanvas = memo(function EditorCanvas() {
   const nodes = useEditorStore((state) => state.nodes);
   const edges = useEditorStore((state) => state.edges);
@@ -39,6 +35,7 @@ export const EditorCanvas = memo(function EditorCanvas() {
   const onEdgesChange = useEditorStore((state) => state.onEdgesChange);
   const [refusal, setRefusal] = useState<string | null>(null);
   const flow = useReactFlow<StepNode, Edge>();
+  useOpeningView();
 
   const onConnect = useCallback((connection: Connection) => {
     setRefusal(useEditorStore.getState().connect(connection));
@@ -69,9 +66,7 @@ export const EditorCanvas = memo(function EditorCanvas() {
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control"]}
-        fitView
         onlyRenderVisibleElements
-        fitViewOptions={{ maxZoom: 1 }}
         minZoom={0.05}
         defaultEdgeOptions={{ type: "smoothstep" }}
         proOptions={{ hideAttribution: true }}
@@ -79,7 +74,7 @@ export const EditorCanvas = memo(function EditorCanvas() {
       >
         <Background gap={20} />
         <Controls />
-        <MiniMap<StepNode> pannable zoomable nodeColor={minimapColor} ariaLabel="Overview of the bot" />
+        <Overview stageOf={stageOf} label="Overview of the bot" />
       </ReactFlow>
       <p
         role="status"
