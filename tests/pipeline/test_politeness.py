@@ -442,3 +442,28 @@ def test_a_429_answered_to_one_worker_slows_the_other(fleet: Fleet) -> None:
     assert after, "the hammering worker stopped altogether"
     assert after[0] - told >= 0.9
     assert after[1] - after[0] >= 0.4
+
+
+async def test_a_freed_slot_goes_to_the_waiting_worker_at_once_not_at_its_next_poll(
+    redis: Redis, key_prefix: str, domain: str
+) -> None:
+    """Slots freed in Redis are announced to the first waiters, so a worker waiting for one asks again at
+    once; with polls 10 s apart, the waiting worker still gets the slot well before its next poll."""
+    options = PolitenessOptions(max_concurrency=1)
+    first = RedisDomainLimiter(redis, options, key_prefix=key_prefix, poll_interval=10.0)
+    second = RedisDomainLimiter(redis, options, key_prefix=key_prefix, poll_interval=10.0)
+    await first.acquire(domain)
+    waiting = asyncio.create_task(second.acquire(domain))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+
+    await first.release(domain, OK)
+    await asyncio.wait_for(waiting, timeout=2)  # its next poll was ~10 s away
+
+    # The first worker now waits behind it in turn, and is told as soon as the second gives the slot back.
+    again = asyncio.create_task(first.acquire(domain))
+    await asyncio.sleep(0.2)
+    assert not again.done()
+    await second.release(domain, OK)
+    await asyncio.wait_for(again, timeout=2)
+    await first.release(domain, OK)

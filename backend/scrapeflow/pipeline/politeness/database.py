@@ -3,6 +3,7 @@ them through SQLite (PostgreSQL works too)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy import delete, func, insert, select, text, update
@@ -111,6 +112,12 @@ class _DatabaseReservations:
                 .where(DomainPacing.domain == domain)
                 .values(delay=delay, next_start=next_start, pause_until=pause_until)
             )
+
+    async def wait_turn(self, token: str, at_most: float) -> None:
+        await asyncio.sleep(at_most)  # polled: the database tells no one when a slot frees
+
+    def forget(self, token: str) -> None:
+        pass
 
     async def current_delay(self, domain: str) -> float:
         async with self._sessions() as session:

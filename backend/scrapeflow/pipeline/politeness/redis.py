@@ -1,19 +1,31 @@
 """The fleet's per-domain limits in Redis (scale-out): one Lua script per reservation, which also gives back
-the leases that ended since the last one, so a steady crawl costs about one round trip per request."""
+the leases that ended since the last one, so a steady crawl costs about one round trip per request.
+
+When a domain is full, requests queue in Redis, first come first served. Whenever slots are free for the
+first in the queue, the script that freed them publishes their tokens, and the process waiting with each token
+asks again at once: a slot never sits idle until a waiter's next poll (polling remains, less often, for the
+leases of workers that died)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any, cast
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from scrapeflow.engine.politeness import PolitenessOptions, delay_floor
 from scrapeflow.pipeline.politeness.shared import Finished, SharedLimiter, Start
 
+log = structlog.get_logger(__name__)
+
 # Both scripts take KEYS[1]: the domain's leases (sorted set: token → expiry, µs); KEYS[2]: its pacing (hash:
 # next start, delay, robots.txt Crawl-delay, Retry-After pause); KEYS[3]: the requests waiting for a slot,
 # first come first served (sorted set: token → when it first asked, µs); KEYS[4]: when each waiter last asked
-# (a waiter that stopped asking is dropped after the stale time). ARGV[1..9] are the limiter's options:
+# (a waiter that stopped asking is dropped after the stale time); KEYS[5]: the channel on which the tokens a
+# slot is free for are published. ARGV[1..9] are the limiter's options:
 # max_concurrency, lease µs, min_delay, max_delay, penalty_delay, adapt_to_latency (1/0), slow_latency,
 # idle ms (keys expire after it), stale µs. Then each script's own ARGV.
 _LIBRARY = """
@@ -53,6 +65,14 @@ local function finish(token, status, latency, retry_after)
   redis.call('PEXPIRE', KEYS[2], idle_ms)
 end
 
+-- The first waiters in the queue that a slot is free for now: published, so each asks again at once.
+local function wake()
+  local free = max_concurrency - redis.call('ZCARD', KEYS[1])
+  if free <= 0 then return end
+  local first = redis.call('ZRANGE', KEYS[3], 0, free - 1)
+  if #first > 0 then redis.call('PUBLISH', KEYS[5], table.concat(first, ' ')) end
+end
+
 -- ARGV[first..]: (token, status (-1: none), latency, retry_after) of each lease given back.
 local function finish_all(first)
   for i = first, #ARGV, 4 do
@@ -84,6 +104,7 @@ if ahead >= free then
   redis.call('ZADD', KEYS[4], us(now), token)
   redis.call('PEXPIRE', KEYS[3], idle_ms)
   redis.call('PEXPIRE', KEYS[4], idle_ms)
+  wake()
   return false
 end
 redis.call('ZREM', KEYS[3], token)
@@ -100,12 +121,13 @@ redis.call('PEXPIRE', KEYS[2], idle_ms)
 local expires = start + lease_us
 redis.call('ZADD', KEYS[1], us(expires), token)
 redis.call('PEXPIRE', KEYS[1], us((expires - now) / 1000 + 1000))
+wake()
 return {us(start), string.format('%.6f', (start - now) / 1000000)}
 """
 )
 
 # ARGV[10..]: the leases given back.
-_FINISH = _LIBRARY + "\nfinish_all(10)\nreturn false\n"
+_FINISH = _LIBRARY + "\nfinish_all(10)\nwake()\nreturn false\n"
 
 # KEYS[1]: pacing. ARGV: a reserved start (µs), its holder having slept until then. Returns the start to keep
 # (µs) and the seconds until it: the same start unless a Retry-After pause covers it; once that pause is over, a
@@ -163,9 +185,42 @@ class _RedisReservations:
         self._reserve = redis.register_script(_RESERVE)
         self._finish = redis.register_script(_FINISH)
         self._resume = redis.register_script(_RESUME)
+        self._channel = f"{key_prefix}turns"
+        self._turns: dict[str, asyncio.Event] = {}
+        """This process's waiting tokens, each set when the store publishes that a slot is free for it."""
+        self._listener: asyncio.Task[None] | None = None
 
     def _keys(self, domain: str) -> list[str]:
-        return [f"{self._prefix}{domain}:{name}" for name in ("leases", "pacing", "waiting", "asked")]
+        names = ("leases", "pacing", "waiting", "asked")
+        return [*(f"{self._prefix}{domain}:{name}" for name in names), self._channel]
+
+    async def wait_turn(self, token: str, at_most: float) -> None:
+        turn = self._turns.setdefault(token, asyncio.Event())  # before subscribing: a turn published meanwhile
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(turn.wait(), at_most)
+        turn.clear()
+
+    def forget(self, token: str) -> None:
+        self._turns.pop(token, None)
+
+    async def _listen(self) -> None:
+        """One subscription per process; if it fails, waiters fall back to polling until the next wait
+        subscribes again."""
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._channel)
+            async for message in pubsub.listen():
+                for token in message["data"].decode().split():
+                    turn = self._turns.get(token)
+                    if turn is not None:
+                        turn.set()
+        except (RedisError, OSError) as exc:
+            log.warning("domain_limiter_turns_unavailable", error=str(exc))
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def reserve(self, domain: str, token: str, crawl_delay: float | None, finished: Finished) -> Start | None:
         own = [token, "" if crawl_delay is None else repr(crawl_delay)]
@@ -201,7 +256,7 @@ class RedisDomainLimiter(SharedLimiter):
         key_prefix: str = "sf:polite:",
         *,
         lease_seconds: float = 120.0,
-        poll_interval: float = 0.02,
+        poll_interval: float = 0.1,
         idle_seconds: float = 86_400.0,
     ) -> None:
         options = options or PolitenessOptions()

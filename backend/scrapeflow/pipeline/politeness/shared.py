@@ -57,6 +57,15 @@ class Reservations(Protocol):
 
     async def finish(self, domain: str, finished: Finished) -> None: ...
 
+    async def wait_turn(self, token: str, at_most: float) -> None:
+        """After `reserve` found the domain full: wait until the store says a slot is free for `token`, or at
+        most `at_most` seconds (a store that cannot tell just sleeps, and the caller asks again)."""
+        ...
+
+    def forget(self, token: str) -> None:
+        """`token` is done waiting (it got a slot, or gave up)."""
+        ...
+
     async def current_delay(self, domain: str) -> float: ...
 
 
@@ -147,18 +156,21 @@ class SharedLimiter:
             await self._store.finish(domain, [(token, Outcome(status=None, latency=0.0))])
 
     async def _reserve(self, domain: str, token: str) -> Start:
-        while True:
-            crawl_delay = self._crawl_delays.pop(domain, None)
-            finished = self._finished.pop(domain, [])
-            try:
-                start = await self._store.reserve(domain, token, crawl_delay, finished)
-            except BaseException:
-                if crawl_delay is not None:
-                    self._crawl_delays.setdefault(domain, crawl_delay)
-                raise  # the leases given back with it expire on their own
-            if start is not None:
-                return start
-            await asyncio.sleep(self._poll_interval)
+        try:
+            while True:
+                crawl_delay = self._crawl_delays.pop(domain, None)
+                finished = self._finished.pop(domain, [])
+                try:
+                    start = await self._store.reserve(domain, token, crawl_delay, finished)
+                except BaseException:
+                    if crawl_delay is not None:
+                        self._crawl_delays.setdefault(domain, crawl_delay)
+                    raise  # the leases given back with it expire on their own
+                if start is not None:
+                    return start
+                await self._store.wait_turn(token, self._poll_interval)
+        finally:
+            self._store.forget(token)
 
     async def release(self, domain: str, outcome: Outcome) -> None:
         held = self._held.get(domain)
