@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scrapeflow.db import session_scope
@@ -39,6 +41,36 @@ async def _previous_rows(session: AsyncSession, execution: Execution) -> dict[st
     )
     rows = await session.execute(select(ranked.c.row_key, ranked.c.data).where(ranked.c.rank == 1))
     return dict(rows.tuples().all())
+
+
+# On PostgreSQL the rows go as one array per column in a single short statement (as map's pages do).
+_INSERT_ROWS_POSTGRESQL = text(
+    """
+    INSERT INTO result_rows (id, org_id, bot_id, execution_id, page_id, row_key, data, change_status, diff,
+                             created_at, updated_at)
+    SELECT r.id, :org_id, :bot_id, :execution_id, r.page_id, r.row_key, r.data, r.change_status, r.diff,
+           :now, :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:page_ids AS uuid[]), CAST(:keys AS text[]),
+                CAST(:data AS jsonb[]), CAST(:statuses AS text[]), CAST(:diffs AS jsonb[]))
+         AS r(id, page_id, row_key, data, change_status, diff)
+    ON CONFLICT (org_id, execution_id, row_key) DO NOTHING
+    """
+)
+
+
+def _columns(execution: Execution, records: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    return {
+        "org_id": execution.org_id,
+        "bot_id": execution.bot_id,
+        "execution_id": execution.id,
+        "now": now,
+        "ids": [record["id"] for record in records],
+        "page_ids": [record["page_id"] for record in records],
+        "keys": [record["row_key"] for record in records],
+        "data": [json.dumps(record["data"]) for record in records],
+        "statuses": [record["change_status"].value for record in records],
+        "diffs": [json.dumps(record["diff"]) for record in records],
+    }
 
 
 async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
@@ -84,7 +116,9 @@ async def save_stage(rt: Runtime, execution_id: uuid.UUID) -> None:
                     "created_at": now,
                     "updated_at": now,
                 }
-        if records:
+        if records and session.get_bind().dialect.name == "postgresql":
+            await session.execute(_INSERT_ROWS_POSTGRESQL, _columns(execution, list(records.values()), now))
+        elif records:
             await session.execute(
                 insert_for(session, ResultRow.__table__).on_conflict_do_nothing(
                     index_elements=["org_id", "execution_id", "row_key"]
