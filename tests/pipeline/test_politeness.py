@@ -399,7 +399,9 @@ def test_two_workers_together_stay_under_the_sites_limits(fleet: Fleet) -> None:
         reports = fleet.run()
 
     arrivals = site.times()
-    assert len(site.times("a")) >= 10 and len(site.times("b")) >= 10  # both workers really competed
+    # Both workers really competed: each got a fair part of what the limits let through (on a slow machine the
+    # database limiter's transactions let through fewer than the limit, so no fixed count).
+    assert min(len(site.times("a")), len(site.times("b"))) >= max(5, len(arrivals) // 4), len(arrivals)
     assert sum(sum(report["statuses"].values()) for report in reports) == len(arrivals)
     assert site.max_in_flight <= CAP
     # Any 11 consecutive arrivals span at least 10 spacings (less some jitter on a busy machine), and overall
