@@ -98,18 +98,23 @@ def domain() -> str:
 OK = Outcome(status=200, latency=0.01)
 
 
+async def assert_handed_over(holder: SharedLimiter, waiter: SharedLimiter, domain: str) -> None:
+    """`waiter` gets no slot while `holder` has the domain's last one, and gets it once `holder` gives it back."""
+    waiting = asyncio.create_task(waiter.acquire(domain))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    await holder.release(domain, OK)
+    await asyncio.wait_for(waiting, timeout=2)
+
+
 async def test_the_concurrency_cap_holds_across_workers(workers: Workers, domain: str) -> None:
     options = PolitenessOptions(max_concurrency=2)
     first, second = workers(options), workers(options)
     await first.acquire(domain)
     await second.acquire(domain)
 
-    third = asyncio.create_task(first.acquire(domain))
-    await asyncio.sleep(0.3)
-    assert not third.done()  # two requests in flight, one per worker: the domain is full for both
-
-    await second.release(domain, OK)
-    await asyncio.wait_for(third, timeout=2)
+    # Two requests in flight, one per worker: the domain is full for both until one gives its slot back.
+    await assert_handed_over(second, first, domain)
     await first.release(domain, OK)
     await first.release(domain, OK)
 
@@ -241,11 +246,7 @@ async def test_without_redis_a_worker_keeps_its_own_limits(domain: str) -> None:
     unreachable = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
     limiter = RedisDomainLimiter(unreachable, PolitenessOptions(max_concurrency=1))
     await limiter.acquire(domain)
-    second = asyncio.create_task(limiter.acquire(domain))
-    await asyncio.sleep(0.2)
-    assert not second.done()
-    await limiter.release(domain, OK)
-    await asyncio.wait_for(second, timeout=2)
+    await assert_handed_over(limiter, limiter, domain)
     await limiter.release(domain, OK)
     await unreachable.aclose()
 
@@ -455,17 +456,7 @@ async def test_a_freed_slot_goes_to_the_waiting_worker_at_once_not_at_its_next_p
     first = RedisDomainLimiter(redis, options, key_prefix=key_prefix, poll_interval=10.0)
     second = RedisDomainLimiter(redis, options, key_prefix=key_prefix, poll_interval=10.0)
     await first.acquire(domain)
-    waiting = asyncio.create_task(second.acquire(domain))
-    await asyncio.sleep(0.2)
-    assert not waiting.done()
-
-    await first.release(domain, OK)
-    await asyncio.wait_for(waiting, timeout=2)  # its next poll was ~10 s away
-
+    await assert_handed_over(first, second, domain)  # within 2 s: its next poll was ~10 s away
     # The first worker now waits behind it in turn, and is told as soon as the second gives the slot back.
-    again = asyncio.create_task(first.acquire(domain))
-    await asyncio.sleep(0.2)
-    assert not again.done()
-    await second.release(domain, OK)
-    await asyncio.wait_for(again, timeout=2)
+    await assert_handed_over(second, first, domain)
     await first.release(domain, OK)
