@@ -31,6 +31,7 @@ from scrapeflow.db import create_engine, create_sessionmaker
 from scrapeflow.engine.fetch import HttpFetcher
 from scrapeflow.engine.politeness import Outcome, PolitenessOptions
 from scrapeflow.pipeline.politeness import DatabaseDomainLimiter, RedisDomainLimiter, domain_limiter
+from scrapeflow.pipeline.politeness.shared import KEEP_IDLE_SECONDS, REUSE_SECONDS
 from tests.conftest import PostgresDatabases, make_settings, migrate, new_database_url
 from tests.site.server import serve_site
 
@@ -130,9 +131,10 @@ class CountingRedis(Redis):
         return await super().execute_command(*args, **options)
 
 
-async def test_a_steady_crawl_costs_about_one_round_trip_per_request(key_prefix: str, domain: str) -> None:
-    """Requests beyond the cap wait at the process's own gate, and the lease each answer gives back rides with
-    the next reservation, so 40 requests take ~40 scripts, not 80 plus polling; the cap holds throughout and
+async def test_a_steady_crawl_reuses_its_share_of_slots_without_asking_redis(key_prefix: str, domain: str) -> None:
+    """Alone on a domain that needs no spacing, a process's share is the whole cap: each lease goes straight to
+    the process's next request (or waits a moment for one), and goes back to Redis every `REUSE_SECONDS` and
+    once no request wants it. 300 requests take a handful of scripts, not 300; the cap holds throughout and
     no lease is left behind."""
     client = CountingRedis.from_url(REDIS_URL)
     limiter = RedisDomainLimiter(client, PolitenessOptions(max_concurrency=4), key_prefix=key_prefix)
@@ -143,16 +145,60 @@ async def test_a_steady_crawl_costs_about_one_round_trip_per_request(key_prefix:
         await limiter.acquire(domain)
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.002)
         in_flight -= 1
         await limiter.release(domain, OK)
 
     try:
-        await asyncio.gather(*(request() for _ in range(40)))
-        await asyncio.sleep(0.05)  # the last leases, which no reservation followed, go back on their own
+        started = time.monotonic()
+        await asyncio.gather(*(request() for _ in range(300)))
+        renewals = 4 * (1 + int((time.monotonic() - started) / REUSE_SECONDS))
         assert peak == 4
-        assert client.scripts <= 40 + 4, client.scripts
+        assert client.scripts <= 4 + renewals * 2, client.scripts
+        await asyncio.sleep(KEEP_IDLE_SECONDS + 0.1)  # the leases no request took go back on their own
         assert await client.zcard(f"{key_prefix}{domain}:leases") == 0
+    finally:
+        keys = [key async for key in client.scan_iter(match=key_prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_a_worker_that_joins_gets_its_share_at_once_and_the_cap_holds(key_prefix: str, domain: str) -> None:
+    """One process keeps the whole cap for reuse; when a second starts asking, Redis tells the first, which
+    gives back what is beyond its new share: from then on each runs about half the requests, with a few
+    scripts per second between them rather than one per request."""
+    client = CountingRedis.from_url(REDIS_URL)
+    options = PolitenessOptions(max_concurrency=8)
+    first, second = (RedisDomainLimiter(client, options, key_prefix=key_prefix) for _ in range(2))
+    in_flight = peak = 0
+    done: list[tuple[float, int]] = []
+
+    async def crawl(index: int, limiter: SharedLimiter, until: float) -> None:
+        async def request() -> None:
+            nonlocal in_flight, peak
+            while time.monotonic() < until:
+                await limiter.acquire(domain)
+                in_flight += 1
+                peak = max(peak, in_flight)
+                await asyncio.sleep(0.003)
+                in_flight -= 1
+                await limiter.release(domain, OK)
+                done.append((time.monotonic(), index))
+
+        await asyncio.gather(*(request() for _ in range(16)))
+
+    try:
+        started = time.monotonic()
+        alone = asyncio.create_task(crawl(0, first, started + 1.6))
+        await asyncio.sleep(0.4)
+        joined = time.monotonic()
+        await crawl(1, second, started + 1.6)
+        await alone
+        assert peak <= 8
+        settled = [index for at, index in done if at > joined + 0.2]
+        assert 0.35 <= settled.count(1) / len(settled) <= 0.65, (settled.count(0), settled.count(1))
+        assert client.scripts < len(done) / 5, (client.scripts, len(done))
     finally:
         keys = [key async for key in client.scan_iter(match=key_prefix + "*")]
         if keys:

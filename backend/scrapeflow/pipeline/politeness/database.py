@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -118,6 +119,9 @@ class _DatabaseReservations:
 
     def forget(self, token: str) -> None:
         pass
+
+    def on_contention(self, owner: str, tell: Callable[[str, int], None]) -> None:
+        pass  # no one is told here, so no share is granted: every request reserves its own slot
 
     async def current_delay(self, domain: str) -> float:
         async with self._sessions() as session:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import time
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +25,11 @@ log = structlog.get_logger(__name__)
 _LEASE_MARGIN_SECONDS = 10.0
 """A lease outlives the longest request (fetch or browser page time limit) by this much."""
 _WAIT_EPSILON = 0.0005
+REUSE_SECONDS = 0.5
+"""A lease this process reuses for its next requests goes back to the store at least this often, so the fleet's
+shares are settled again within this time even when nobody is told of a change."""
+KEEP_IDLE_SECONDS = 0.05
+"""A reusable lease no request of this process took for this long goes back to the store."""
 STORE_ERRORS = (RedisError, OSError, DBAPIError)
 
 Finished = Sequence[tuple[str, Outcome]]
@@ -40,6 +47,22 @@ class Start:
 
     at: float
     wait: float
+    share: int = 0
+    """How many of the domain's slots this process may keep for its next requests without asking again: its
+    fair part of the cap among the processes using the domain, or 0 while requests must be spaced (a delay, a
+    Retry-After pause), when every start is reserved on its own."""
+
+
+@dataclass(slots=True)
+class _Lease:
+    token: str
+    granted: float
+    """When the store granted it (this process's monotonic clock)."""
+    reusable: bool
+    """Granted with a share: while this process keeps no more than its share, the next request may take it over
+    without a round trip."""
+    idle_since: float = 0.0
+    """When its request ended with no other waiting to take it over (it is kept a moment for the next one)."""
 
 
 class Reservations(Protocol):
@@ -66,6 +89,13 @@ class Reservations(Protocol):
         """`token` is done waiting (it got a slot, or gave up)."""
         ...
 
+    def on_contention(self, owner: str, tell: Callable[[str, int], None]) -> None:
+        """Call `tell(domain, sharing)` when a process other than `owner` (this one: its tokens start with
+        `owner.`) starts waiting for the domain, with the number of processes now using it, or is pushed back
+        by it (0), so leases kept beyond this process's new share go back at once (a store that cannot tell
+        grants no share)."""
+        ...
+
     async def current_delay(self, domain: str) -> float: ...
 
 
@@ -87,9 +117,16 @@ class SharedLimiter:
 
     - this process's own requests beyond the cap wait on a local gate, not polling the store (the store can
       never give one process more than the cap);
-    - an ordinary answer's lease is given back with the next reservation for the domain, which usually follows
-      at once (the request that waited at the gate takes the slot), or, when none comes, on its own a moment
-      later. Push-back (429/503) and slow answers change the domain's pace, so they are sent at once.
+    - while the domain needs no spacing between starts, the store grants each process a share of its slots
+      (the cap divided among the processes using it), and a lease within that share is handed straight to this
+      process's next request: a steady crawl asks the store about twice a second per slot, not once per
+      request. A process at its share waits for one of its own leases rather than queueing in the store; a
+      worker that starts waiting, or a push-back anywhere, makes every kept lease go back at its next release,
+      and each goes back after `REUSE_SECONDS` in any case;
+    - otherwise an ordinary answer's lease is given back with the next reservation for the domain, which
+      usually follows at once (the request that waited at the gate takes the slot), or, when none comes, on its
+      own a moment later. Push-back (429/503) and slow answers change the domain's pace, so they are sent at
+      once.
     """
 
     def __init__(self, store: Reservations, options: PolitenessOptions, poll_interval: float) -> None:
@@ -97,8 +134,18 @@ class SharedLimiter:
         self._store = store
         self._poll_interval = poll_interval
         self._local = InProcessDomainLimiter(options)
-        self._held: defaultdict[str, list[str | None]] = defaultdict(list)
+        self._owner = uuid.uuid4().hex[:16]
+        self._numbers = itertools.count()
+        self._held: defaultdict[str, list[_Lease | None]] = defaultdict(list)
         """Per domain, the leases this process holds (None: admitted by the local fallback)."""
+        self._shares: dict[str, int] = {}
+        """Per domain, this process's share as the store last said."""
+        self._spare: defaultdict[str, list[_Lease]] = defaultdict(list)
+        """Per domain, reusable leases whose requests ended, kept for the next request (the one waiting at the
+        gate, or one that comes within `KEEP_IDLE_SECONDS`)."""
+        self._share_waiters: defaultdict[str, deque[asyncio.Future[_Lease | None]]] = defaultdict(deque)
+        """Per domain, requests waiting for one of this process's leases (it holds its whole share)."""
+        store.on_contention(self._owner, self._contended)
         self._crawl_delays: dict[str, float] = {}
         """Crawl-delays read from robots.txt, sent with the domain's next reservation."""
         self._gates: dict[str, _Gate] = {}
@@ -132,7 +179,11 @@ class SharedLimiter:
             del self._gates[domain]
 
     async def _acquire(self, domain: str) -> None:
-        token = uuid.uuid4().hex
+        lease = await self._reused(domain)
+        if lease is not None:
+            self._held[domain].append(lease)
+            return
+        token = f"{self._owner}.{next(self._numbers)}"
         try:
             start = await self._reserve(domain, token)
             while start.wait > _WAIT_EPSILON:
@@ -148,7 +199,84 @@ class SharedLimiter:
         except BaseException:
             await self._drop(domain, token)
             raise
-        self._held[domain].append(token)
+        self._shares[domain] = start.share
+        self._held[domain].append(_Lease(token, time.monotonic(), start.share > 0))
+
+    async def _reused(self, domain: str) -> _Lease | None:
+        """A lease of this process's own to take over: a spare one, or, when the process holds its whole share,
+        the next one a request of its own gives back (None: ask the store)."""
+        spare = self._spare.get(domain)
+        while spare:
+            kept = spare.pop()
+            if self._fresh(domain, kept):
+                return kept
+            self._give_back(domain, kept)
+        while self._at_share(domain):  # looked at again whenever the share may have changed
+            waiter: asyncio.Future[_Lease | None] = asyncio.get_running_loop().create_future()
+            self._share_waiters[domain].append(waiter)
+            try:
+                lease = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and (handed := waiter.result()) is not None:
+                    self._give_back(domain, handed)
+                raise
+            if lease is not None:
+                return lease
+        return None
+
+    def _fresh(self, domain: str, lease: _Lease | None) -> bool:
+        return (
+            lease is not None
+            and lease.reusable
+            and time.monotonic() - lease.granted < REUSE_SECONDS
+            and domain not in self._crawl_delays  # a Crawl-delay read meanwhile goes with the next reservation
+        )
+
+    def _kept(self, domain: str) -> int:
+        """The reusable leases this process holds on the domain, in use or spare."""
+        leases = (*self._held.get(domain, ()), *self._spare.get(domain, ()))
+        return sum(1 for lease in leases if self._fresh(domain, lease))
+
+    def _at_share(self, domain: str) -> bool:
+        share = self._shares.get(domain, 0)
+        return share > 0 and self._kept(domain) >= share
+
+    def _contended(self, domain: str, sharing: int) -> None:
+        """Another worker waits for the domain, which `sharing` processes use now (0: it was pushed back): leases
+        kept beyond this process's new share go back at their next release, and requests waiting for one of
+        them look again. (The next reservation's answer gives the exact share.)"""
+        share = self.options.max_concurrency // sharing if sharing else 0
+        self._shares[domain] = min(self._shares.get(domain, 0), max(1, share) if sharing else 0)
+        self._wake_share_waiters(domain, every=True)
+        self._send_later(domain)  # spares beyond the new share go back now
+
+    def _wake_share_waiters(self, domain: str, *, every: bool = False) -> None:
+        waiters = self._share_waiters.get(domain)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                if not every:
+                    break
+        if waiters is not None and not waiters:
+            del self._share_waiters[domain]
+
+    def _hand_over(self, domain: str, lease: _Lease) -> None:
+        """Pass a reusable lease to this process's next request on the domain: one waiting for a lease of its
+        own, else the one the gate lets in next, or one that comes within `KEEP_IDLE_SECONDS`."""
+        waiters = self._share_waiters.get(domain)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(lease)
+                return
+        lease.idle_since = time.monotonic()
+        self._spare[domain].append(lease)
+        asyncio.get_running_loop().call_later(KEEP_IDLE_SECONDS + 0.005, self._send_later, domain)
+
+    def _give_back(self, domain: str, lease: _Lease) -> None:
+        self._finished[domain].append((lease.token, Outcome(status=None, latency=0.0)))
+        asyncio.get_running_loop().call_soon(self._send_later, domain)
 
     async def _drop(self, domain: str, token: str) -> None:
         """Give up a place in the queue or a slot not used (if the store fails, the lease expires on its own)."""
@@ -174,18 +302,27 @@ class SharedLimiter:
 
     async def release(self, domain: str, outcome: Outcome) -> None:
         held = self._held.get(domain)
-        token = held.pop() if held else None
+        lease = held.pop() if held else None
         if held is not None and not held:
             del self._held[domain]
         gate = self._gates.get(domain)
         try:
-            if token is None:
+            if lease is None:
                 await self._local.release(domain, outcome)
                 return
-            self._finished[domain].append((token, outcome))
-            if gate is None or not gate.waiting or self._changes_pace(outcome):
-                await self._send_finished(domain)  # nobody here reserves next, or the pace changes: send it now
-                return
+            reused = (
+                not self._changes_pace(outcome)
+                and self._fresh(domain, lease)
+                and self._kept(domain) < self._shares.get(domain, 0)
+            )
+            if reused:
+                self._hand_over(domain, lease)
+            else:
+                self._finished[domain].append((lease.token, outcome))
+                self._wake_share_waiters(domain)  # one fewer lease kept: a request waiting for one asks the store
+                if gate is None or not gate.waiting or self._changes_pace(outcome):
+                    await self._send_finished(domain)  # nobody here reserves next, or the pace changes: send now
+                    return
         finally:
             if gate is not None:
                 gate.semaphore.release()  # the request waiting at the gate runs next and takes the lease along
@@ -197,6 +334,16 @@ class SharedLimiter:
         return is_push_back(outcome.status) or slow
 
     def _send_later(self, domain: str) -> None:
+        """Send the leases given back and not sent yet, with the spares kept too long, gone stale or beyond the
+        share."""
+        spare = self._spare.pop(domain, [])
+        now, share, kept = time.monotonic(), self._shares.get(domain, 0), self._kept(domain)  # in use
+        for lease in spare:
+            if self._fresh(domain, lease) and now - lease.idle_since < KEEP_IDLE_SECONDS and kept < share:
+                self._spare[domain].append(lease)
+                kept += 1
+            else:
+                self._finished[domain].append((lease.token, Outcome(status=None, latency=0.0)))
         if self._finished.get(domain):
             task = asyncio.get_running_loop().create_task(self._send_finished(domain))
             self._sending.add(task)
@@ -215,6 +362,7 @@ class SharedLimiter:
     def set_crawl_delay(self, domain: str, seconds: float) -> None:
         self._crawl_delays[domain] = seconds
         self._local.set_crawl_delay(domain, seconds)
+        self._wake_share_waiters(domain, every=True)  # the next reservation carries it
 
     async def current_delay(self, domain: str) -> float:
         """The domain's spacing between request starts as the whole fleet sees it, in seconds."""
