@@ -119,10 +119,11 @@ class SharedLimiter:
       never give one process more than the cap);
     - while the domain needs no spacing between starts, the store grants each process a share of its slots
       (the cap divided among the processes using it), and a lease within that share is handed straight to this
-      process's next request: a steady crawl asks the store about twice a second per slot, not once per
-      request. A process at its share waits for one of its own leases rather than queueing in the store; a
-      worker that starts waiting, or a push-back anywhere, makes every kept lease go back at its next release,
-      and each goes back after `REUSE_SECONDS` in any case;
+      process's next request (or kept `KEEP_IDLE_SECONDS` for one): a steady crawl asks the store about twice
+      a second per slot, not once per request. A process at its share waits for one of its own leases rather
+      than queueing in the store; a worker that starts waiting, or a push-back anywhere, shrinks the others'
+      shares, and what they keep beyond it goes back at once or at its next release; every lease goes back
+      after `REUSE_SECONDS` in any case;
     - otherwise an ordinary answer's lease is given back with the next reservation for the domain, which
       usually follows at once (the request that waited at the gate takes the slot), or, when none comes, on its
       own a moment later. Push-back (429/503) and slow answers change the domain's pace, so they are sent at
