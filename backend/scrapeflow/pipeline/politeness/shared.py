@@ -32,6 +32,9 @@ KEEP_IDLE_SECONDS = 0.05
 """A reusable lease no request of this process took for this long goes back to the store."""
 STORE_ERRORS = (RedisError, OSError, DBAPIError)
 
+_UNUSED = Outcome(status=None, latency=0.0)
+"""What a lease given back without a request (a spare, a place in the queue) did: nothing, so the delay stays."""
+
 Finished = Sequence[tuple[str, Outcome]]
 """Leases given back (token, what happened to its request), in the order their requests ended."""
 
@@ -246,8 +249,8 @@ class SharedLimiter:
         """Another worker waits for the domain, which `sharing` processes use now (0: it was pushed back): leases
         kept beyond this process's new share go back at their next release, and requests waiting for one of
         them look again. (The next reservation's answer gives the exact share.)"""
-        share = self.options.max_concurrency // sharing if sharing else 0
-        self._shares[domain] = min(self._shares.get(domain, 0), max(1, share) if sharing else 0)
+        share = max(1, self.options.max_concurrency // sharing) if sharing else 0
+        self._shares[domain] = min(self._shares.get(domain, 0), share)
         self._wake_share_waiters(domain, every=True)
         self._send_later(domain)  # spares beyond the new share go back now
 
@@ -276,13 +279,13 @@ class SharedLimiter:
         asyncio.get_running_loop().call_later(KEEP_IDLE_SECONDS + 0.005, self._send_later, domain)
 
     def _give_back(self, domain: str, lease: _Lease) -> None:
-        self._finished[domain].append((lease.token, Outcome(status=None, latency=0.0)))
+        self._finished[domain].append((lease.token, _UNUSED))
         asyncio.get_running_loop().call_soon(self._send_later, domain)
 
     async def _drop(self, domain: str, token: str) -> None:
         """Give up a place in the queue or a slot not used (if the store fails, the lease expires on its own)."""
         with contextlib.suppress(*STORE_ERRORS):
-            await self._store.finish(domain, [(token, Outcome(status=None, latency=0.0))])
+            await self._store.finish(domain, [(token, _UNUSED)])
 
     async def _reserve(self, domain: str, token: str) -> Start:
         try:
@@ -344,7 +347,7 @@ class SharedLimiter:
                 self._spare[domain].append(lease)
                 kept += 1
             else:
-                self._finished[domain].append((lease.token, Outcome(status=None, latency=0.0)))
+                self._finished[domain].append((lease.token, _UNUSED))
         if self._finished.get(domain):
             task = asyncio.get_running_loop().create_task(self._send_finished(domain))
             self._sending.add(task)
