@@ -438,8 +438,18 @@ async def test_s3_artifacts_store_read_and_delete_by_prefix(s3: dict[str, str]) 
     with pytest.raises(ValueError, match="bad artifact key"):
         await store.put("executions/../../etc/passwd", b"")
 
+    # A pack is one object; each member is read back alone, with a ranged GET.
+    bodies = [b"<p>first</p>", b"<p>second</p>" * 50, b"<p>third</p>"]
+    keys = await store.put_pack("executions/a/snapshots/1.gz", bodies)
+    assert [await store.get(key) for key in keys] == bodies
+    pack = bucket_objects(s3["S3_ENDPOINT_URL"], "snapshots/executions/a/snapshots/")
+    assert list(pack) == ["snapshots/executions/a/snapshots/1.gz"]
+    assert gzip.decompress(pack["snapshots/executions/a/snapshots/1.gz"]) == b"".join(bodies)
+
     await store.delete_prefix("executions/a")
     assert set(bucket_objects(s3["S3_ENDPOINT_URL"])) == {"snapshots/executions/ab/1.html"}
+    with pytest.raises(FileNotFoundError):
+        await store.get(keys[0])
     with pytest.raises(FileNotFoundError):
         await store.get("executions/a/1.html")
     assert await store.get("executions/ab/1.html") == b"<p>neighbour</p>"
@@ -464,11 +474,13 @@ async def test_an_execution_keeps_its_page_snapshots_in_s3(
     execution = await wait_for(api, headers, await execute(api, headers, bot_id), s3_processes)
     assert execution["status"] == "succeeded", execution
 
-    snapshots = bucket_objects(s3["S3_ENDPOINT_URL"], f"pages/executions/{execution['id']}/")
-    assert len(snapshots) == 3
-    assert all(key.endswith(".html") for key in snapshots)
-    pages = [gzip.decompress(body).decode() for body in snapshots.values()]
-    assert all(page.count('class="product-card"') == 24 for page in pages)
+    # The batch's snapshots are written in packs (one object per group of pages, not one per page).
+    packs = bucket_objects(s3["S3_ENDPOINT_URL"], f"pages/executions/{execution['id']}/")
+    assert 1 <= len(packs) <= 3
+    assert all(key.startswith(f"pages/executions/{execution['id']}/snapshots/") for key in packs)
+    pages = b"".join(gzip.decompress(body) for body in packs.values()).decode()
+    assert pages.count("</html>") == 3
+    assert pages.count('class="product-card"') == 3 * 24
     assert not (pipeline_settings.data_dir / "artifacts").exists()
 
     # Re-extraction reads them back from the bucket.

@@ -6,7 +6,7 @@ its ack) or restarted by the watchdog changes nothing twice. Tasks pass ids; pag
 the database and artifact storage.
 """
 
-from scrapeflow.pipeline.stages.common import FINISHED, WORKER_CLIENT, Enqueuer, Runtime, execution_prefix, snapshot_key
+from scrapeflow.pipeline.stages.common import FINISHED, WORKER_CLIENT, Enqueuer, Runtime, execution_prefix
 from scrapeflow.pipeline.stages.exporting import export_stage
 from scrapeflow.pipeline.stages.extracting import extract_stage
 from scrapeflow.pipeline.stages.mapping import map_stage
@@ -25,6 +25,5 @@ __all__ = [
     "map_stage",
     "save_stage",
     "scrape_stage",
-    "snapshot_key",
     "watchdog",
 ]

@@ -210,9 +210,10 @@ async def fail(session: AsyncSession, execution: Execution, code: str, message: 
     await logs.append(session, execution, message, event="status", level="error", status="failed", code=code)
 
 
-def snapshot_key(execution_id: uuid.UUID, page_id: uuid.UUID) -> str:
-    """Where a page's snapshot is stored; everything of an execution lives under `executions/<id>/`."""
-    return f"{execution_prefix(execution_id)}/{page_id}.html"
+def snapshot_pack(execution_id: uuid.UUID) -> str:
+    """Where a group of pages' snapshots is stored, as one pack; everything of an execution lives under
+    `executions/<id>/`."""
+    return f"{execution_prefix(execution_id)}/snapshots/{uuid7()}.gz"
 
 
 def execution_prefix(execution_id: uuid.UUID) -> str:

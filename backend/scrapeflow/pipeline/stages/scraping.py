@@ -33,7 +33,7 @@ from scrapeflow.pipeline.stages.common import (
     insert_pages,
     load,
     pending_pages,
-    snapshot_key,
+    snapshot_pack,
     url_hash,
 )
 
@@ -95,7 +95,7 @@ class _Done:
     result: PageResult
     snapshot_key: str | None
     snapshot: bytes | None = None
-    """The page's HTML, stored under `snapshot_key` when the page is recorded."""
+    """The page's HTML, stored in its group's pack (which gives it its `snapshot_key`) when it is recorded."""
 
 
 async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid.UUID]) -> None:
@@ -142,7 +142,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
             if reextract_from:
                 done = _Done(page_id, result, snapshots.get(item.url))
             elif result.html is not None:
-                done = _Done(page_id, result, snapshot_key(execution_id, page_id), result.html.encode())
+                done = _Done(page_id, result, None, result.html.encode())
             else:
                 done = _Done(page_id, result, None)
             result.html = None
@@ -252,11 +252,13 @@ _RECORD_PAGE = (
 
 
 async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]) -> None:
-    """Store a group of finished pages' snapshots, then write the pages and the execution's counters in one
-    transaction (one statement for all the pages)."""
-    snapshots = [(item.snapshot_key, item.snapshot) for item in group if item.snapshot_key and item.snapshot]
-    if snapshots:
-        await rt.artifacts.put_many(snapshots)
+    """Store a group of finished pages' snapshots as one pack, then write the pages and the execution's counters
+    in one transaction (one statement for all the pages)."""
+    fresh = [(item, item.snapshot) for item in group if item.snapshot is not None]
+    if fresh:
+        keys = await rt.artifacts.put_pack(snapshot_pack(execution_id), [snapshot for _, snapshot in fresh])
+        for (item, _), key in zip(fresh, keys, strict=True):
+            item.snapshot_key, item.snapshot = key, None
     now = utcnow()
     async with session_scope(rt.sessionmaker) as session:
         execution = await session.get(Execution, execution_id)
