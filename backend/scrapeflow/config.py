@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 60.0
 
-    scrape_batch_size: int = 100  # pages per scrape task at most (a chord of these per execution)
+    scrape_batch_size: int = 250  # pages per scrape task at most (a chord of these per execution)
     scrape_concurrency: int = 16  # pages in flight at once in one scrape task
     artifacts_url: str = ""  # empty: $DATA_DIR/artifacts; s3://bucket/prefix for any S3-compatible store
     s3_endpoint_url: str = ""  # e.g. MinIO, R2, moto; empty: AWS

@@ -569,7 +569,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="one-page executions on the embedded broker with `worker -c 1` (default 5; each takes ~10 s)",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=100, help="SCRAPE_BATCH_SIZE of the workers (default 100, the default)"
+        "--batch-size", type=int, default=250, help="SCRAPE_BATCH_SIZE of the workers (default 250, the default)"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also record the pool processes with py-spy during one more crawl each"

@@ -1,17 +1,19 @@
-"""How an execution's pages are cut into scrape batches."""
+"""How an execution's pages are cut into scrape batches, and when a batch writes the pages it has finished."""
 
 from __future__ import annotations
 
 import pytest
 
 from scrapeflow.pipeline.stages.common import batch_size
+from scrapeflow.pipeline.stages.scraping import flush_due
 
 
 @pytest.mark.parametrize(
     ("pages", "most", "expected"),
     [
-        (2000, 100, 100),  # a big crawl: the largest batches
-        (400, 100, 50),  # cut in eight, so eight batches can run side by side
+        (2000, 250, 250),  # a big crawl: the largest batches
+        (2000, 100, 100),
+        (400, 250, 50),  # cut in eight, so eight batches can run side by side
         (150, 100, 19),
         (30, 100, 10),  # but never below ten pages: a batch has a set-up cost
         (1, 100, 10),
@@ -23,3 +25,17 @@ from scrapeflow.pipeline.stages.common import batch_size
 )
 def test_batch_size(pages: int, most: int, expected: int) -> None:
     assert batch_size(pages, most) == expected
+
+
+@pytest.mark.parametrize(
+    ("pages", "held", "waited", "due"),
+    [
+        (1, 4_000, 0.2, False),  # a fast batch waits: every group costs a pack and a transaction
+        (249, 249 * 5_000, 0.9, False),
+        (250, 250 * 5_000, 0.1, True),  # 250 pages
+        (12, 9 * 1024 * 1024, 0.1, True),  # or 8 MiB of snapshots, for large pages
+        (1, 4_000, 1.01, True),  # or a second: the live counters move
+    ],
+)
+def test_a_batch_writes_its_finished_pages_in_groups(pages: int, held: int, waited: float, due: bool) -> None:
+    assert flush_due(pages, held, waited) is due

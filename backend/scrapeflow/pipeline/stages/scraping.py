@@ -38,7 +38,9 @@ from scrapeflow.pipeline.stages.common import (
 )
 
 FLUSH_EVERY_SECONDS = 1.0
-FLUSH_EVERY_PAGES = 50
+FLUSH_EVERY_PAGES = 250
+FLUSH_EVERY_BYTES = 8 * 1024 * 1024
+"""Snapshot bytes held before a group is written, whatever its page count: large pages are written sooner."""
 
 
 class SnapshotFetcher:
@@ -162,27 +164,35 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
         rt.enqueue.stage("extract", execution_id, loaded.execution.priority)
 
 
+def flush_due(pages: int, held: int, waited: float) -> bool:
+    """Whether finished pages are written now: `pages` of them waiting, holding `held` snapshot bytes, `waited`
+    seconds after the last group was written."""
+    return pages >= FLUSH_EVERY_PAGES or held >= FLUSH_EVERY_BYTES or waited > FLUSH_EVERY_SECONDS
+
+
 class _Recorder:
-    """Finished pages are written in groups (every `FLUSH_EVERY_PAGES` pages or `FLUSH_EVERY_SECONDS`), one
-    group at a time: the live counters move while a batch runs, at a few statements per group, not per page."""
+    """Finished pages are written in groups, one group at a time: every second (so the live counters move while
+    a batch runs), or sooner once `FLUSH_EVERY_PAGES` pages or `FLUSH_EVERY_BYTES` of snapshots are waiting.
+    Each group costs a pack and a transaction whatever its size, so a fast batch writes few, large groups."""
 
     def __init__(self, rt: Runtime, execution_id: uuid.UUID) -> None:
         self.rt, self.execution_id = rt, execution_id
         self.done: list[_Done] = []
+        self.held = 0  # snapshot bytes in `done`
         self.flushed_at = time.monotonic()
         self.flushing = False
 
     async def add(self, done: _Done) -> None:
         self.done.append(done)
-        due = len(self.done) >= FLUSH_EVERY_PAGES or time.monotonic() - self.flushed_at > FLUSH_EVERY_SECONDS
-        if due and not self.flushing:
+        self.held += len(done.snapshot or b"")
+        if flush_due(len(self.done), self.held, time.monotonic() - self.flushed_at) and not self.flushing:
             await self.flush()
 
     async def flush(self) -> None:
         self.flushing = True
         try:
             while self.done:
-                group, self.done = self.done, []
+                group, self.done, self.held = self.done, [], 0
                 await _record_pages(self.rt, self.execution_id, group)
         finally:
             self.flushing, self.flushed_at = False, time.monotonic()
