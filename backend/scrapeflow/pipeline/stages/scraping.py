@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from scrapeflow.bots.test_runs import BotRun, load_bot_run
 from scrapeflow.db import session_scope
@@ -261,6 +262,25 @@ _RECORD_PAGE = (
 )
 
 
+# On PostgreSQL a group is one statement: one array per column, and the UPDATE itself locks the pages and
+# re-checks that they are still pending (a page a duplicate batch recorded first is skipped and counts once).
+_RECORD_PAGES_POSTGRESQL = text(
+    """
+    UPDATE pages AS page
+    SET status = done.status, http_status = done.http_status, render = done.render,
+        attempts = page.attempts + 1, content_hash = done.content_hash, snapshot_key = done.snapshot_key,
+        rows = done.rows, error_code = done.error_code, error_message = done.error_message,
+        fetched_at = :now, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:http_statuses AS integer[]),
+                CAST(:renders AS text[]), CAST(:content_hashes AS text[]), CAST(:snapshot_keys AS text[]),
+                CAST(:rows AS jsonb[]), CAST(:error_codes AS text[]), CAST(:error_messages AS text[]))
+         AS done(id, status, http_status, render, content_hash, snapshot_key, rows, error_code, error_message)
+    WHERE page.id = done.id AND page.status = 'pending'
+    RETURNING page.id
+    """
+)
+
+
 async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]) -> None:
     """Store a group of finished pages' snapshots as one pack, then write the pages and the execution's counters
     in one transaction (one statement for all the pages)."""
@@ -270,23 +290,24 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]
         for (item, _), key in zip(fresh, keys, strict=True):
             item.snapshot_key, item.snapshot = key, None
     now = utcnow()
+    values = [_page_values(item, now) for item in group]
     async with session_scope(rt.sessionmaker) as session:
-        execution = await session.get(Execution, execution_id)
-        if execution is None:
-            return
-        # A page a duplicate batch recorded first counts once: only pages still pending are written, and they
-        # stay locked until the commit.
-        pending = set(
-            await session.scalars(
-                select(Page.id)
-                .where(Page.id.in_([item.page_id for item in group]), Page.status == PageStatus.pending)
-                .with_for_update()
+        if session.get_bind().dialect.name == "postgresql":
+            written = set(await session.scalars(_RECORD_PAGES_POSTGRESQL, _columns(values, now)))
+        else:
+            # Only pages still pending are written, and they stay locked until the commit.
+            written = set(
+                await session.scalars(
+                    select(Page.id)
+                    .where(Page.id.in_([item.page_id for item in group]), Page.status == PageStatus.pending)
+                    .with_for_update()
+                )
             )
-        )
-        recorded = [item for item in group if item.page_id in pending]
+            if written:
+                await session.execute(_RECORD_PAGE, [value for value in values if value["page_id"] in written])
+        recorded = [item for item in group if item.page_id in written]
         if not recorded:
             return
-        await session.execute(_RECORD_PAGE, [_page_values(item, now) for item in recorded])
         ok = sum(1 for item in recorded if item.result.ok)
         failed = len(recorded) - ok
         count_pages("done", ok)
@@ -296,18 +317,34 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]
             .where(Execution.id == execution_id)
             .values(pages_done=Execution.pages_done + ok, pages_failed=Execution.pages_failed + failed, updated_at=now)
         )
-        for item in recorded:
-            error = item.result.error
-            if error is not None:
+        errors = [(item.result.url, item.result.error) for item in recorded if item.result.error is not None]
+        execution = await session.get(Execution, execution_id) if errors else None
+        if execution is not None:
+            for url, error in errors:
                 await logs.append(
                     session,
                     execution,
-                    f"{item.result.url}: {error.message}",
+                    f"{url}: {error.message}",
                     event="page_failed",
                     level="warning",
-                    url=item.result.url,
+                    url=url,
                     code=error.code.value,
                 )
+
+
+def _columns(values: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    return {
+        "now": now,
+        "ids": [value["page_id"] for value in values],
+        "statuses": [value["new_status"].value for value in values],
+        "http_statuses": [value["http_status"] for value in values],
+        "renders": [value["render"] for value in values],
+        "content_hashes": [value["content_hash"] for value in values],
+        "snapshot_keys": [value["snapshot_key"] for value in values],
+        "rows": [None if value["rows"] is None else json.dumps(value["rows"]) for value in values],
+        "error_codes": [value["error_code"] for value in values],
+        "error_messages": [value["error_message"] for value in values],
+    }
 
 
 def _page_values(item: _Done, now: datetime) -> dict[str, Any]:
