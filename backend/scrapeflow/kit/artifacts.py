@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import shutil
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,15 +66,16 @@ def _safe(key: str) -> str:
     return "/".join(parts)
 
 
-class _Store:
+class _Store(ABC):
     """Compression, packs and member keys; a store writes and reads whole objects or byte ranges (in a thread:
     zlib and file or network I/O let the event loop run meanwhile)."""
 
-    def _write(self, key: str, body: bytes) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _write(self, key: str, body: bytes) -> None: ...
 
+    @abstractmethod
     def _read(self, key: str, span: tuple[int, int] | None) -> bytes:
-        raise NotImplementedError
+        """The object's bytes, or only `span` (offset, length) of them."""
 
     async def put(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(lambda: self._write(key, gzip.compress(data, compresslevel=1)))
