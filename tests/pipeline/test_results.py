@@ -1,61 +1,26 @@
 """What an execution leaves behind, through real worker processes on both brokers: downloads in every format,
-change tracking across executions, re-extraction from stored snapshots, retries of failed pages, and page
-snapshots in S3-compatible storage."""
+change tracking across executions, re-extraction from stored snapshots, and retries of failed pages. (Page
+snapshots in S3-compatible storage: test_s3_snapshots.py.)"""
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
-import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
-import boto3
 import httpx
 import openpyxl
 import pytest
-from moto.server import ThreadedMotoServer
 
-from scrapeflow.config import Settings
 from scrapeflow.executions import exports
 from scrapeflow.executions.schemas import DownloadFormat
-from scrapeflow.kit.artifacts import S3Artifacts
 from tests.pipeline.conftest import Processes, create_bot, sign_up, wait_for
+from tests.pipeline.shop_bots import card_fields, execute, list_pages, workflow
 from tests.site.app import SiteApp
 
 FORMULA = '=HYPERLINK("http://evil.example/","click me")'
-BUCKET = "scrapeflow-artifacts"
-
-
-def card_fields(*extra: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"name": "title", "selector": "h2"},
-        {"name": "price", "selector": ".price", "type": "price"},
-        *extra,
-    ]
-
-
-def workflow(urls: list[str], fields: list[dict[str, Any]], *post: dict[str, Any]) -> dict[str, Any]:
-    """Start → a list extract of the product cards → the post steps given → dedupe by title."""
-    nodes = [
-        {"id": "start", "type": "start", "data": {"urls": urls}},
-        {
-            "id": "cards",
-            "type": "extract",
-            "data": {"mode": "list", "item_selector": ".product-card", "fields": fields},
-        },
-        *post,
-        {"id": "unique", "type": "dedupe", "data": {"keys": ["title"]}},
-    ]
-    ids = [str(node["id"]) for node in nodes]
-    return {"nodes": nodes, "edges": [{"source": a, "target": b} for a, b in itertools.pairwise(ids)]}
-
-
-def list_pages(shop: str, *numbers: int) -> list[str]:
-    return [f"{shop}/products?page={n}" for n in numbers]
 
 
 async def all_rows(api: httpx.AsyncClient, headers: dict[str, str], path: str, **params: str) -> list[dict[str, Any]]:
@@ -67,12 +32,6 @@ async def all_rows(api: httpx.AsyncClient, headers: dict[str, str], path: str, *
         rows += answer.json()["items"]
         if not (cursor := answer.json()["next_cursor"]):
             return rows
-
-
-async def execute(api: httpx.AsyncClient, headers: dict[str, str], bot_id: str) -> str:
-    started = await api.post(f"/api/v1/bots/{bot_id}/execute", headers=headers)
-    assert started.status_code == 202, started.text
-    return str(started.json()["id"])
 
 
 async def update_workflow(api: httpx.AsyncClient, headers: dict[str, str], bot_id: str, document: Any) -> None:
@@ -390,102 +349,3 @@ async def test_retry_runs_only_the_pages_that_failed(
 
 
 # --- artifact storage in S3 -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """An S3-compatible server (moto) on a free port with an empty bucket; yields the environment that points a
-    process at it."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "S3_ENDPOINT_URL": f"http://{host}:{port}",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"]).create_bucket(Bucket=BUCKET)
-    yield env
-    server.stop()
-
-
-def bucket_objects(endpoint: str, prefix: str = "") -> dict[str, bytes]:
-    client = boto3.client("s3", endpoint_url=endpoint)
-    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
-    return {item["Key"]: client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read() for item in listed}
-
-
-async def test_s3_artifacts_store_read_and_delete_by_prefix(s3: dict[str, str]) -> None:
-    store = S3Artifacts(BUCKET, "/snapshots/", s3["S3_ENDPOINT_URL"])
-    await store.put("executions/a/1.html", b"<p>one</p>")
-    await store.put("executions/a/2.html", b"<p>two</p>")
-    await store.put("executions/ab/1.html", b"<p>neighbour</p>")
-
-    assert await store.get("executions/a/1.html") == b"<p>one</p>"
-    stored = bucket_objects(s3["S3_ENDPOINT_URL"])
-    assert set(stored) == {
-        "snapshots/executions/a/1.html",
-        "snapshots/executions/a/2.html",
-        "snapshots/executions/ab/1.html",
-    }
-    assert gzip.decompress(stored["snapshots/executions/a/2.html"]) == b"<p>two</p>"
-
-    with pytest.raises(FileNotFoundError):
-        await store.get("executions/a/3.html")
-    with pytest.raises(ValueError, match="bad artifact key"):
-        await store.put("executions/../../etc/passwd", b"")
-
-    # A pack is one object; each member is read back alone, with a ranged GET.
-    bodies = [b"<p>first</p>", b"<p>second</p>" * 50, b"<p>third</p>"]
-    keys = await store.put_pack("executions/a/snapshots/1.gz", bodies)
-    assert [await store.get(key) for key in keys] == bodies
-    pack = bucket_objects(s3["S3_ENDPOINT_URL"], "snapshots/executions/a/snapshots/")
-    assert list(pack) == ["snapshots/executions/a/snapshots/1.gz"]
-    assert gzip.decompress(pack["snapshots/executions/a/snapshots/1.gz"]) == b"".join(bodies)
-
-    await store.delete_prefix("executions/a")
-    assert set(bucket_objects(s3["S3_ENDPOINT_URL"])) == {"snapshots/executions/ab/1.html"}
-    with pytest.raises(FileNotFoundError):
-        await store.get(keys[0])
-    with pytest.raises(FileNotFoundError):
-        await store.get("executions/a/1.html")
-    assert await store.get("executions/ab/1.html") == b"<p>neighbour</p>"
-
-
-@pytest.fixture
-def s3_processes(pipeline_settings: Settings, tmp_path: Path, s3: dict[str, str]) -> Iterator[Processes]:
-    """Worker processes that keep their artifacts in the S3 bucket under `pages/`."""
-    logs = tmp_path / "process-logs"
-    logs.mkdir()
-    running = Processes(pipeline_settings, logs, env={**s3, "ARTIFACTS_URL": f"s3://{BUCKET}/pages"})
-    yield running
-    running.stop_all()
-
-
-async def test_an_execution_keeps_its_page_snapshots_in_s3(
-    api: httpx.AsyncClient, s3_processes: Processes, s3: dict[str, str], shop: str, pipeline_settings: Settings
-) -> None:
-    s3_processes.worker()
-    headers = await sign_up(api)
-    bot_id = await create_bot(api, headers, workflow(list_pages(shop, 1, 2, 3), card_fields()))
-    execution = await wait_for(api, headers, await execute(api, headers, bot_id), s3_processes)
-    assert execution["status"] == "succeeded", execution
-
-    # The batch's snapshots are written in packs (one object per group of pages, not one per page).
-    packs = bucket_objects(s3["S3_ENDPOINT_URL"], f"pages/executions/{execution['id']}/")
-    assert 1 <= len(packs) <= 3
-    assert all(key.startswith(f"pages/executions/{execution['id']}/snapshots/") for key in packs)
-    pages = b"".join(gzip.decompress(body) for body in packs.values()).decode()
-    assert pages.count("</html>") == 3
-    assert pages.count('class="product-card"') == 3 * 24
-    assert not (pipeline_settings.data_dir / "artifacts").exists()
-
-    # Re-extraction reads them back from the bucket.
-    again = await api.post(f"/api/v1/bots/{bot_id}/reextract", json={"execution_id": execution["id"]}, headers=headers)
-    assert again.status_code == 202, again.text
-    reread = await wait_for(api, headers, again.json()["id"], s3_processes)
-    assert reread["status"] == "succeeded", reread
-    assert reread["rows_count"] == 72
