@@ -17,35 +17,53 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import shutil
 import statistics
 import sys
 import tempfile
-import uuid
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench.*, and through it tests.site
 
-from bench.common.postgres import PG_BASE_URL, create_database, drop_database
-from bench.common.shop import BenchError, Nginx, expected_rows, one_page_bot, process_cpu_seconds
-from bench.pipeline.run import (
-    REDIS_URL,
+from bench.common.shop import BenchError, CrawlRun, Nginx, expected_rows, one_page_bot, process_cpu_seconds
+from bench.pipeline.deployment import (
     CpuMeter,
     Deployment,
     api_client,
-    crawler_run,
     create_bot,
-    flush_redis,
     log,
-    pipeline_crawl,
+    scale_out,
     sign_up,
     warm_up,
 )
+from bench.pipeline.run import crawler_run, pipeline_crawl
 from scrapeflow.config import Settings
+
+
+async def measured_crawl(
+    api: httpx.AsyncClient,
+    headers: dict[str, str],
+    dep: Deployment,
+    meter: CpuMeter,
+    nginx: Nginx,
+    expected: dict[str, dict[str, Any]],
+    engine: CrawlRun,
+) -> dict[str, float]:
+    """One pipeline crawl: its seconds, its ratio to the engine's crawl of the round, the pool process's CPU
+    and idle seconds, and each stage's seconds."""
+    pool = dep.pool_pids()
+    before = sum(process_cpu_seconds(pid) for pid in pool)
+    run = await pipeline_crawl(api, headers, dep, meter, nginx.base_url, expected, 1, engine.round)
+    cpu = sum(process_cpu_seconds(pid) for pid in pool) - before
+    if not run.valid:
+        raise BenchError(f"rows wrong: {run.problems[:3]}")
+    figures = {"seconds": run.seconds, "ratio": engine.seconds / run.seconds, "cpu": cpu, "idle": run.seconds - cpu}
+    return figures | run.stages
 
 
 def parse_variant(text: str) -> dict[str, str]:
@@ -60,52 +78,30 @@ def parse_variant(text: str) -> dict[str, str]:
 
 async def compare(variants: list[str], rounds: int, size: int, work: Path) -> None:
     nginx = Nginx.serve_shop(work, size)
-    database = f"scrapeflow_bench_ab_{uuid.uuid4().hex[:8]}"
-    create_database(database)
-    flush_redis()
     fields = Settings.model_fields  # the settings' own defaults, unless a variant sets them
-    dep = Deployment(
-        "redis",
-        work,
-        database_url=f"{PG_BASE_URL}/{database}",
-        redis_url=REDIS_URL,
-        concurrency=fields["scrape_concurrency"].default,
-        batch_size=fields["scrape_batch_size"].default,
-    )
-    defaults = dict(dep.values)
+    concurrency, batch_size = fields["scrape_concurrency"].default, fields["scrape_batch_size"].default
     expected = expected_rows(size)
     results: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
     try:
-        dep.migrate()
-        async with api_client(dep.settings()) as api:
-            headers = await sign_up(api)
-            page_bot = await create_bot(api, headers, "one page", one_page_bot(nginx.base_url, next(iter(expected))))
-            meter = CpuMeter(dep, nginx, database)
-            for number in range(1, rounds + 1):
-                engine = crawler_run("engine", number, work, nginx, expected)
-                log(f"round {number} engine alone {engine.seconds:.2f} s")
-                for variant in variants if number % 2 else variants[::-1]:
-                    dep.stop_workers()
-                    dep.values = {**defaults, **parse_variant(variant)}
-                    dep.wait_workers([dep.start_worker()])
-                    await warm_up(api, headers, dep, page_bot, 2)
-                    pool = dep.pool_pids()
-                    before = sum(process_cpu_seconds(pid) for pid in pool)
-                    run = await pipeline_crawl(api, headers, dep, meter, nginx.base_url, expected, 1, number)
-                    cpu = sum(process_cpu_seconds(pid) for pid in pool) - before
-                    if not run.valid:
-                        raise BenchError(f"variant {variant!r}: {run.problems[:3]}")
-                    figures = {"seconds": run.seconds, "ratio": engine.seconds / run.seconds, "cpu": cpu}
-                    figures |= {"idle": run.seconds - cpu, **run.stages}
-                    results[variant].append(figures)
-                    log(f"round {number} {variant or '(defaults)'}: {run.seconds:.2f} s, pool CPU {cpu:.2f} s")
+        with scale_out(work, concurrency=concurrency, batch_size=batch_size) as (dep, database):
+            defaults = dict(dep.values)
+            async with api_client(dep.settings()) as api:
+                headers = await sign_up(api)
+                page_workflow = one_page_bot(nginx.base_url, next(iter(expected)))
+                page_bot = await create_bot(api, headers, "one page", page_workflow)
+                meter = CpuMeter(dep, nginx, database)
+                for number in range(1, rounds + 1):
+                    engine = crawler_run("engine", number, work, nginx, expected)
+                    log(f"round {number} engine alone {engine.seconds:.2f} s")
+                    for variant in variants if number % 2 else variants[::-1]:
+                        dep.stop_workers()
+                        dep.values = {**defaults, **parse_variant(variant)}
+                        dep.wait_workers([dep.start_worker()])
+                        await warm_up(api, headers, dep, page_bot, 2)
+                        results[variant].append(await measured_crawl(api, headers, dep, meter, nginx, expected, engine))
+                        log(f"round {number} {variant or '(defaults)'}: {results[variant][-1]['seconds']:.2f} s")
     finally:
-        dep.stop_workers()
         nginx.stop()
-        with contextlib.suppress(psycopg.Error):
-            drop_database(database)
-        with contextlib.suppress(redis.RedisError):
-            flush_redis()
     print(f"\nmedians of {rounds} crawl(s) per variant (1 worker process, {size} pages)")
     for variant, runs in results.items():
         names = list(runs[0])
