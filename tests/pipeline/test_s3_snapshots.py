@@ -1,5 +1,6 @@
-"""Page snapshots in S3-compatible storage (moto's server): the store's objects, packs read back a member at a
-time with ranged GETs, deletion by prefix, and an execution whose worker keeps its snapshots in a bucket."""
+"""Page snapshots in S3-compatible storage (moto's server): the store's objects, packs read back a body at a
+time, deletion by prefix (which also drops the packs held unpacked), and an execution whose worker keeps its
+snapshots in a bucket."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ async def test_s3_artifacts_store_read_and_delete_by_prefix(s3: dict[str, str]) 
     with pytest.raises(ValueError, match="bad artifact key"):
         await store.put("executions/../../etc/passwd", b"")
 
-    # A pack is one object; each member is read back alone, with a ranged GET.
+    # A pack is one object (one gzip stream); each body is read back alone.
     bodies = [b"<p>first</p>", b"<p>second</p>" * 50, b"<p>third</p>"]
     keys = await store.put_pack("executions/a/snapshots/1.gz", bodies)
     assert [await store.get(key) for key in keys] == bodies
