@@ -1,21 +1,32 @@
 """What an execution leaves behind, through real worker processes on both brokers: downloads in every format,
-change tracking across executions, re-extraction from stored snapshots, and retries of failed pages. (Page
+change tracking across executions, a save delivered twice, re-extraction from stored snapshots, and retries of
+failed pages. (Page
 snapshots in S3-compatible storage: test_s3_snapshots.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import openpyxl
 import pytest
+from sqlalchemy import delete, select, update
 
+from scrapeflow.config import Settings
+from scrapeflow.db import create_engine, create_sessionmaker, session_scope
 from scrapeflow.executions import exports
 from scrapeflow.executions.schemas import DownloadFormat
+from scrapeflow.kit.artifacts import artifact_store
+from scrapeflow.kit.crypto import SecretBox
+from scrapeflow.models import ChangeStatus, Execution, ExecutionStage, ExecutionStatus, ResultRow
+from scrapeflow.pipeline.stages import save_stage
+from scrapeflow.pipeline.stages.common import Runtime
 from tests.pipeline.conftest import Processes, create_bot, sign_up, wait_for
 from tests.pipeline.shop_bots import card_fields, execute, list_pages, workflow
 from tests.site.app import SiteApp
@@ -231,6 +242,65 @@ async def test_rows_are_new_unchanged_or_changed_against_the_bots_earlier_execut
     changed = await all_rows(api, headers, f"/api/v1/bots/{bot_id}/rows", change_status="changed")
     assert {row["id"] for row in changed} == {third_rows[title]["id"] for title in diffs}
     assert all(row["data"] == third_rows[row["data"]["title"]]["data"] for row in changed)
+
+
+class SentStages:
+    """Where the stages under test hand their work on: recorded here, not sent to a broker."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, uuid.UUID]] = []
+
+    def scrape(self, execution_id: uuid.UUID, priority: int, batches: list[list[str]], task_ids: list[str]) -> None:
+        self.sent.append(("scrape", execution_id))
+
+    def stage(self, name: str, execution_id: uuid.UUID, priority: int) -> None:
+        self.sent.append((name, execution_id))
+
+    def deliver(self, delivery_id: uuid.UUID) -> None:
+        self.sent.append(("deliver", delivery_id))
+
+
+async def test_a_save_delivered_twice_at_once_writes_each_row_once(
+    api: httpx.AsyncClient, processes: Processes, shop: str, pipeline_settings: Settings
+) -> None:
+    processes.worker()
+    headers = await sign_up(api)
+    bot_id = await create_bot(api, headers, workflow(list_pages(shop, 1, 2, 3), card_fields()))
+    done = await wait_for(api, headers, await execute(api, headers, bot_id), processes)
+    assert done["status"] == "succeeded" and done["rows_count"] == 72, done
+    processes.stop_all()
+
+    # Back to the moment before its save committed (a worker lost there), then the save task twice at once, as
+    # when the watchdog restarts the stage while the first delivery is still running.
+    execution_id = uuid.UUID(done["id"])
+    engine = create_engine(pipeline_settings, writer=True)
+    sessionmaker = create_sessionmaker(engine)
+    async with session_scope(sessionmaker) as session:
+        await session.execute(delete(ResultRow).where(ResultRow.execution_id == execution_id))
+        await session.execute(
+            update(Execution)
+            .where(Execution.id == execution_id)
+            .values(status=ExecutionStatus.running, stage=ExecutionStage.saving, finished_at=None, rows_count=0)
+        )
+    sent = SentStages()
+    rt = Runtime(
+        settings=pipeline_settings,
+        sessionmaker=sessionmaker,
+        box=SecretBox(pipeline_settings.jwt_secret),
+        artifacts=artifact_store(pipeline_settings),
+        enqueue=sent,
+    )
+    try:
+        await asyncio.gather(save_stage(rt, execution_id), save_stage(rt, execution_id))
+        async with sessionmaker() as session:
+            rows = (await session.scalars(select(ResultRow).where(ResultRow.execution_id == execution_id))).all()
+            execution = await session.get(Execution, execution_id)
+    finally:
+        await engine.dispose()
+    assert len(rows) == len({row.row_key for row in rows}) == 72
+    assert {row.change_status for row in rows} == {ChangeStatus.new}
+    assert execution is not None and execution.stage is ExecutionStage.exporting and execution.rows_count == 72
+    assert sent.sent == [("export", execution_id)]  # the stage moved on once
 
 
 # --- re-extraction --------------------------------------------------------------------------------------------

@@ -144,9 +144,11 @@ def worker_subject(execution: Execution) -> AuthSubject:
     return AuthSubject(execution.org_id, Role.editor, execution.triggered_by_id, None, WORKER_CLIENT)
 
 
-async def load(session: AsyncSession, execution_id: uuid.UUID) -> Loaded | None:
-    """The execution, its bot and the plan of the bot version it runs; None when it is over or gone."""
-    execution = await session.get(Execution, execution_id, with_for_update=False, populate_existing=True)
+async def load(session: AsyncSession, execution_id: uuid.UUID, *, lock: bool = False) -> Loaded | None:
+    """The execution, its bot and the plan of the bot version it runs; None when it is over or gone. With `lock`,
+    the execution's row stays locked until the transaction ends (a duplicate of the task waits, then finds the
+    stage moved on)."""
+    execution = await session.get(Execution, execution_id, with_for_update=lock, populate_existing=True)
     if execution is None or execution.status in FINISHED:
         return None
     bot = await session.get(Bot, execution.bot_id)
