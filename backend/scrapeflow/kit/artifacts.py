@@ -48,7 +48,8 @@ UNPACKED_BUDGET = 32 * 1024 * 1024
 one page)."""
 
 
-def _member_keys(key: str, bodies: Sequence[bytes]) -> list[str]:
+def pack_keys(key: str, bodies: Sequence[bytes]) -> list[str]:
+    """Each body's key in the pack `key` (known before the pack is written)."""
     keys, offset = [], 0
     for body in bodies:
         keys.append(f"{key}#{offset}:{len(body)}")
@@ -94,7 +95,7 @@ class _Store(ABC):
 
     async def put_pack(self, key: str, bodies: Sequence[bytes]) -> list[str]:
         await self.put(key, b"".join(bodies))
-        return _member_keys(key, bodies)
+        return pack_keys(key, bodies)
 
     async def get(self, key: str) -> bytes:
         name, span = _member(key)

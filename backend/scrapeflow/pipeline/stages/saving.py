@@ -39,7 +39,7 @@ async def _previous_rows(session: AsyncSession, execution: Execution) -> dict[st
         .subquery()
     )
     rows = await session.execute(select(ranked.c.row_key, ranked.c.data).where(ranked.c.rank == 1))
-    return {key: data for key, data in rows}
+    return dict(rows.all())
 
 
 _COPY_ROWS = (

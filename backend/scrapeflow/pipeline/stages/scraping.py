@@ -23,7 +23,7 @@ from scrapeflow.engine.fetch import FetchedPage
 from scrapeflow.engine.runner import PageResult, Rendering, process_page
 from scrapeflow.engine.steps import NextPage
 from scrapeflow.executions import logs
-from scrapeflow.kit.artifacts import ArtifactStore
+from scrapeflow.kit.artifacts import ArtifactStore, pack_keys
 from scrapeflow.kit.time import utcnow
 from scrapeflow.models import Execution, ExecutionStage, Page, PageStatus
 from scrapeflow.observability.metrics import count_pages
@@ -282,13 +282,27 @@ _RECORD_PAGES_POSTGRESQL = text(
 
 
 async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]) -> None:
-    """Store a group of finished pages' snapshots as one pack, then write the pages and the execution's counters
-    in one transaction (one statement for all the pages)."""
-    fresh = [(item, item.snapshot) for item in group if item.snapshot is not None]
+    """Write a group of finished pages and the execution's counters in one transaction (one statement for all
+    the pages), while their snapshots are stored as one pack; the transaction commits once the pack is stored,
+    so no page ever names a snapshot that is not there."""
+    fresh = [item for item in group if item.snapshot is not None]
+    storing = None
     if fresh:
-        keys = await rt.artifacts.put_pack(snapshot_pack(execution_id), [snapshot for _, snapshot in fresh])
-        for (item, _), key in zip(fresh, keys, strict=True):
+        pack, snapshots = snapshot_pack(execution_id), [item.snapshot or b"" for item in fresh]
+        storing = asyncio.ensure_future(rt.artifacts.put_pack(pack, snapshots))
+        for item, key in zip(fresh, pack_keys(pack, snapshots), strict=True):
             item.snapshot_key, item.snapshot = key, None
+    try:
+        await _write_pages(rt, execution_id, group, storing)
+    finally:
+        if storing is not None:
+            with contextlib.suppress(Exception):  # raised already, or behind the transaction's own error
+                await storing  # never left running
+
+
+async def _write_pages(
+    rt: Runtime, execution_id: uuid.UUID, group: list[_Done], storing: asyncio.Future[list[str]] | None
+) -> None:
     now = utcnow()
     values = [_page_values(item, now) for item in group]
     async with session_scope(rt.sessionmaker) as session:
@@ -305,6 +319,8 @@ async def _record_pages(rt: Runtime, execution_id: uuid.UUID, group: list[_Done]
             )
             if written:
                 await session.execute(_RECORD_PAGE, [value for value in values if value["page_id"] in written])
+        if storing is not None:
+            await storing
         recorded = [item for item in group if item.page_id in written]
         if not recorded:
             return
