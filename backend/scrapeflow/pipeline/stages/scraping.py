@@ -7,7 +7,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,7 +124,7 @@ async def scrape_stage(rt: Runtime, execution_id: uuid.UUID, page_ids: list[uuid
     plan = loaded.plan
     snapshots = {url: key for _, url, _, key in pages if key}
     cancelled = _CancelWatch(rt, execution_id)
-    recorder = _Recorder(rt, execution_id)
+    recorder = _Recorder(lambda group: _record_pages(rt, execution_id, group))
 
     async with contextlib.AsyncExitStack() as stack:
         fetcher: Any
@@ -174,10 +174,12 @@ def flush_due(pages: int, held: int, waited: float) -> bool:
 class _Recorder:
     """Finished pages are written in groups, one group at a time: every second (so the live counters move while
     a batch runs), or sooner once `FLUSH_EVERY_PAGES` pages or `FLUSH_EVERY_BYTES` of snapshots are waiting.
-    Each group costs a pack and a transaction whatever its size, so a fast batch writes few, large groups."""
+    Each group costs a pack and a transaction whatever its size, so a fast batch writes few, large groups, and
+    pages that finish while a group is written wait for the next one (writing them at once made a trail of
+    small groups: 3.14 s instead of 2.75 s for 2,000 pages in groups of 125)."""
 
-    def __init__(self, rt: Runtime, execution_id: uuid.UUID) -> None:
-        self.rt, self.execution_id = rt, execution_id
+    def __init__(self, write: Callable[[list[_Done]], Awaitable[None]]) -> None:
+        self.write = write
         self.done: list[_Done] = []
         self.held = 0  # snapshot bytes in `done`
         self.flushed_at = time.monotonic()
@@ -186,15 +188,17 @@ class _Recorder:
     async def add(self, done: _Done) -> None:
         self.done.append(done)
         self.held += len(done.snapshot or b"")
-        if flush_due(len(self.done), self.held, time.monotonic() - self.flushed_at) and not self.flushing:
+        if not self.flushing and flush_due(len(self.done), self.held, time.monotonic() - self.flushed_at):
             await self.flush()
 
     async def flush(self) -> None:
+        """Write what is waiting as one group."""
+        if not self.done:
+            return
         self.flushing = True
         try:
-            while self.done:
-                group, self.done, self.held = self.done, [], 0
-                await _record_pages(self.rt, self.execution_id, group)
+            group, self.done, self.held = self.done, [], 0
+            await self.write(group)
         finally:
             self.flushing, self.flushed_at = False, time.monotonic()
 
