@@ -76,4 +76,5 @@ async def test_pages_finished_while_a_group_is_written_wait_for_the_next_group()
     await recorder.flush()  # nothing left: no empty group
 
     assert [len(group) for group in written] == [FLUSH_EVERY_PAGES, 15]
-    assert [url for group in written for url in group] == [f"https://shop.example/{n}" for n in range(FLUSH_EVERY_PAGES + 15)]
+    every_page = [f"https://shop.example/{n}" for n in range(FLUSH_EVERY_PAGES + 15)]
+    assert [url for group in written for url in group] == every_page
