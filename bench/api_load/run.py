@@ -36,9 +36,10 @@ from typing import Any
 import psycopg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))  # bench.common
+sys.path.insert(0, str(REPO_ROOT))  # bench.common, tests.processes
 
 from bench.common.postgres import ADMIN_URL, PG_BASE_URL, create_database, drop_database  # noqa: E402
+from tests.processes import stop_groups  # noqa: E402
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 
@@ -166,16 +167,7 @@ class Server:
         if process is None:
             return
         self.process = None
-        if process.poll() is None:
-            # SIGTERM to the group we created: uv, the uvicorn supervisor and its workers.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_groups([process], grace=15)  # the group we created: uv, the uvicorn supervisor and its workers
         # Workers can outlive the uv process for a moment; make sure none of our group is left.
         for _ in range(50):
             try:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -23,12 +22,13 @@ import psycopg
 import redis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))  # bench.common, and through it tests.site
+sys.path.insert(0, str(REPO_ROOT))  # bench.common and tests (the test shop, stopping process groups)
 
 from bench.common.postgres import ADMIN_URL, PG_BASE_URL, create_database, drop_database  # noqa: E402
 from bench.common.shop import CLOCK_TICKS, BenchError, Nginx, process_cpu_seconds  # noqa: E402
 from scrapeflow.config import Settings  # noqa: E402
 from scrapeflow.main import create_app  # noqa: E402
+from tests.processes import stop_groups  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")  # flushed before and after
 FINISHED = {"succeeded", "partially_succeeded", "failed", "cancelled"}
@@ -143,18 +143,7 @@ class Deployment:
         return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
 
     def stop_workers(self) -> None:
-        for worker in self.workers:
-            if worker.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(worker.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for worker in self.workers:
-            try:
-                worker.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=10)
+        stop_groups(self.workers, grace=30)
         self.workers.clear()
 
     def output(self) -> str:

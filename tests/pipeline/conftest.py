@@ -21,6 +21,7 @@ import redis
 from scrapeflow.config import Settings
 from scrapeflow.main import create_app
 from tests.conftest import PostgresDatabases, make_settings, migrate
+from tests.processes import stop_groups
 from tests.redis_databases import claim_database
 
 REDIS_URL = claim_database()  # this session's own (flushed around each test)
@@ -100,16 +101,7 @@ class Processes:
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                os.killpg(os.getpgid(process.pid), signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.started:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(os.getpgid(process.pid), signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_groups(self.started, grace=20)
 
     def output(self) -> str:
         return "\n".join(path.read_text(errors="replace")[-4000:] for path in sorted(self.logs.glob("*.log")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from scrapeflow.cli import FRONTEND, web_app_command
+from tests.processes import stop_groups
 
 
 def free_port() -> int:
@@ -98,16 +98,7 @@ class Servers:
         raise RuntimeError(f"{url} did not answer 200:\n{self.output()}")
 
     def stop_all(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.started:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_groups(self.started, grace=20)
 
     def output(self) -> str:
         return "\n".join(
