@@ -41,7 +41,7 @@ from bench.pipeline.deployment import (
     sign_up,
     warm_up,
 )
-from bench.pipeline.run import crawler_run, pipeline_crawl
+from bench.pipeline.measure import crawler_run, pipeline_crawl
 from scrapeflow.config import Settings
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import platform
 import shutil
@@ -36,8 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -49,19 +47,15 @@ import redis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-CRAWL_SCRIPTS = REPO_ROOT / "bench" / "crawl"
 sys.path.insert(0, str(REPO_ROOT))  # bench.common, and through it tests.site
 
 from bench.common.shop import (  # noqa: E402
     BenchError,
     CrawlRun,
     Nginx,
-    check_rows,
     ensure_scrapy,
     expected_rows,
-    map_bot,
     one_page_bot,
-    run_crawler,
 )
 from bench.pipeline.deployment import (  # noqa: E402
     STAGES,
@@ -69,202 +63,17 @@ from bench.pipeline.deployment import (  # noqa: E402
     Deployment,
     api_client,
     create_bot,
-    epoch,
-    execute,
     log,
     scale_out,
     sign_up,
-    stage_seconds,
-    wait_finished,
     warm_up,
 )
+from bench.pipeline.measure import OnePage, PipelineRun, crawler_run, one_page_runs, pipeline_crawl  # noqa: E402
+from bench.pipeline.pool_profile import profile_workers, summarize_profile  # noqa: E402
 
 TARGET_ENGINE_RATIO = 0.7
 TARGET_SCRAPY_RATIO = 1.0
 TARGET_ONE_PAGE_MS = 300.0
-
-
-# -- the measurements -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PipelineRun:
-    side: str
-    round: int
-    workers: int
-    pages: int
-    rows: int
-    seconds: float
-    """POST execute → `finished_at` (the worker's clock is this machine's)."""
-    seen_seconds: float
-    """POST execute → the client saw `succeeded` (polling every 0.1 s)."""
-    pages_per_second: float
-    stages: dict[str, float]
-    cpu: dict[str, float]
-    valid: bool
-    problems: list[str] = field(default_factory=list)
-
-
-async def pipeline_crawl(
-    api: httpx.AsyncClient,
-    headers: dict[str, str],
-    dep: Deployment,
-    meter: CpuMeter,
-    base_url: str,
-    expected: dict[str, dict[str, Any]],
-    workers: int,
-    number: int,
-) -> PipelineRun:
-    # A new bot per run: every run saves 2,000 new rows, none compared with an earlier run's.
-    bot_id = await create_bot(api, headers, f"crawl {workers}w round {number}", map_bot(base_url))
-    meter.start()
-    posted, started = time.time(), time.perf_counter()
-    execution_id = await execute(api, headers, bot_id)
-    execution = await wait_finished(api, headers, execution_id, 0.1, 900, dep)
-    seen = time.perf_counter() - started
-    cpu = meter.stop()
-    download = await api.get(f"/api/v1/executions/{execution_id}/download", params={"format": "jsonl"}, headers=headers)
-    rows = [json.loads(line) for line in download.text.splitlines() if line.strip()]
-    problems = check_rows(rows, expected)
-    if execution["status"] != "succeeded":
-        problems.insert(0, f"execution {execution['status']}: {execution['error_code']} {execution['error_message']}")
-    seconds = epoch(execution["finished_at"]) - posted
-    pages = int(execution["pages_done"])
-    return PipelineRun(
-        side=f"pipeline-{workers}w",
-        round=number,
-        workers=workers,
-        pages=pages,
-        rows=len(rows),
-        seconds=round(seconds, 3),
-        seen_seconds=round(seen, 3),
-        pages_per_second=pages / seconds,
-        stages=stage_seconds(execution),
-        cpu=cpu,
-        valid=not problems and len(rows) == len(expected),
-        problems=problems,
-    )
-
-
-def crawler_run(side: str, number: int, work: Path, nginx: Nginx, expected: dict[str, dict[str, Any]]) -> CrawlRun:
-    out = work / f"{side}-{number}.jsonl"
-    if side == "engine":
-        command = [sys.executable, str(CRAWL_SCRIPTS / "scrapeflow_crawl.py"), nginx.base_url, str(out)]
-        command += ["--workflow", "map"]
-    else:  # Scrapy, with bench/crawl's settings (CONCURRENT_ITEMS=1 in its favour)
-        command = [sys.executable, str(CRAWL_SCRIPTS / "scrapy_crawl.py"), nginx.base_url, str(out)]
-        command += ["--sitemap", "--concurrent-items", "1"]
-    return run_crawler(side, number, command, out, nginx, expected)
-
-
-@dataclass
-class OnePage:
-    broker: str
-    runs: int
-    seen_ms: list[float]
-    """POST execute → the client saw `succeeded` (polling `GET /executions/{id}` every 10 ms)."""
-    server_ms: list[float]
-    """`created_at` → `finished_at`, as the execution records them."""
-    queued_ms: list[float]
-    """`created_at` → `started_at`: until the map task began."""
-    stages_ms: dict[str, float]
-    """Median time of each stage."""
-    failed: int
-
-    def summary(self) -> dict[str, float]:
-        return {
-            "median_ms": statistics.median(self.seen_ms),
-            "p95_ms": percentile(self.seen_ms, 95),
-            "server_median_ms": statistics.median(self.server_ms),
-            "server_p95_ms": percentile(self.server_ms, 95),
-            "queued_median_ms": statistics.median(self.queued_ms),
-        }
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))]
-
-
-async def one_page_runs(
-    api: httpx.AsyncClient, headers: dict[str, str], dep: Deployment, bot_id: str, runs: int
-) -> OnePage:
-    seen, server, queued, failed = [], [], [], 0
-    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    for _ in range(runs):
-        started = time.perf_counter()
-        execution_id = await execute(api, headers, bot_id)
-        execution = await wait_finished(api, headers, execution_id, 0.01, 60, dep)
-        seen.append((time.perf_counter() - started) * 1000)
-        failed += execution["status"] != "succeeded" or execution["rows_count"] != 1
-        created = epoch(execution["created_at"])
-        server.append((epoch(execution["finished_at"]) - created) * 1000)
-        queued.append((epoch(execution["started_at"]) - created) * 1000)
-        for stage, seconds in stage_seconds(execution).items():
-            stages[stage].append(seconds * 1000)
-    return OnePage(
-        broker=dep.name,
-        runs=runs,
-        seen_ms=[round(v, 1) for v in seen],
-        server_ms=[round(v, 1) for v in server],
-        queued_ms=[round(v, 1) for v in queued],
-        stages_ms={stage: round(statistics.median(v), 1) for stage, v in stages.items() if v},
-        failed=failed,
-    )
-
-
-# -- profiling --------------------------------------------------------------------------------------------------
-
-
-def profile_workers(dep: Deployment, seconds: float, out_dir: Path) -> list[subprocess.Popen[bytes]]:
-    """py-spy (from PyPI through uvx) on each pool process, recording while the next crawl runs."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    records = []
-    for pid in dep.pool_pids():
-        command = ["uvx", "py-spy", "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))]
-        command += ["--rate", "200", "--nonblocking", "--format", "raw", "--output", str(out_dir / f"pool-{pid}.txt")]
-        records.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    return records
-
-
-PROFILE_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # (what, frames that put a sample there when on its stack); the first match wins
-    ("site limits (Redis round trips per request)", ("pipeline/politeness/",)),
-    ("page snapshots (gzip + file write)", ("kit/artifacts.py",)),
-    ("page rows and counters in the database", ("_record_pages",)),
-    ("pages inserted by map", ("insert_pages",)),
-    ("map: sitemaps fetched and parsed", ("_discover",)),
-    ("save stage (rows upserted)", ("save_stage",)),
-    ("fetcher opened/closed (TLS context, robots.txt)", ("HttpFetcher.__a", "_download_robots")),
-    ("fetch + extract (the engine's page work)", ("process_page",)),
-    ("stage set-up (execution, bot, plan, pages read)", ("pipeline/stages/",)),
-    (
-        "sending the next tasks, results, chord counters",
-        ("celery/backends", "kombu/", "celery/canvas", "celery/app/amqp", "send_task"),
-    ),
-    ("event loop waiting for I/O", ("select (selectors.py",)),
-    ("helper threads (to_thread, DNS)", ("concurrent/futures/thread.py",)),
-    ("event loop and asyncio internals", ("asyncio/",)),
-    ("SQLAlchemy and psycopg (their callers are cut off by greenlets)", ("sqlalchemy/", "psycopg/")),
-)
-
-
-def summarize_profile(files: list[Path]) -> str:
-    """Where the pool processes' samples went, by category (py-spy samples running threads only)."""
-    counts: dict[str, int] = {}
-    total = 0
-    for path in files:
-        for line in path.read_text().splitlines():
-            stack, _, count = line.rpartition(" ")
-            if not stack or not count.isdigit():
-                continue
-            total += int(count)
-            what = next((name for name, marks in PROFILE_CATEGORIES if any(m in stack for m in marks)), "other")
-            counts[what] = counts.get(what, 0) + int(count)
-    rows = sorted(counts.items(), key=lambda item: -item[1])
-    lines = [f"  {100 * n / total:5.1f}%  {what}" for what, n in rows] if total else ["  (no samples)"]
-    return f"samples: {total}\n" + "\n".join(lines)
 
 
 # -- main -------------------------------------------------------------------------------------------------------
